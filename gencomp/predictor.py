@@ -1,0 +1,206 @@
+"""The one interface everything else is built on: a next-byte distribution.
+
+A predictor maps a byte context to 256 natural-log probabilities. The sampler draws from
+them, the arithmetic coder codes with them. Predictors are created from spec strings
+such as ``gzip``, ``zstd:level=19`` or ``llm:HuggingFaceTB/SmolLM2-360M,device=cuda``
+through :func:`load_predictor`; ``families()`` lists what is known.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+ALPHABET = 256
+DEFAULT_CONTEXT_WINDOW = 2048  # bytes: the paper's chunk size
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """Next-byte model.
+
+    Contract: ``logprobs(context)`` returns a float64 array of shape (256,), natural log,
+    normalised (logsumexp == 0), every entry finite. The result depends only on the last
+    ``context_window`` bytes of ``context`` and the configuration; the same sequence of
+    calls gives bit-identical arrays (the arithmetic coder relies on it). Implementations
+    may cache so that growing the context by one byte per call is cheap.
+    """
+
+    spec: str
+    context_window: int
+
+    def logprobs(self, context: bytes) -> np.ndarray: ...
+
+
+def normalize(logits: np.ndarray) -> np.ndarray:
+    """Shift natural-log scores so that they sum to one in probability (float64)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    top = logits.max()
+    return logits - (top + math.log(np.exp(logits - top).sum()))
+
+
+def from_code_lengths(bits: np.ndarray) -> np.ndarray:
+    """The paper's compressor distribution: p(b) ∝ 2^-ℓ(b), ℓ in bits."""
+    bits = np.asarray(bits, dtype=np.float64)
+    return normalize(-(bits - bits.min()) * math.log(2.0))
+
+
+def check_logprobs(logprobs: np.ndarray, atol: float = 1e-9) -> None:
+    """Raise ValueError if ``logprobs`` breaks the Predictor contract."""
+    if logprobs.shape != (ALPHABET,) or logprobs.dtype != np.float64:
+        raise ValueError(f"expected float64[256], got {logprobs.dtype}{list(logprobs.shape)}")
+    if not np.all(np.isfinite(logprobs)):
+        raise ValueError("every byte must have a finite log-probability")
+    total = np.logaddexp.reduce(logprobs)
+    if abs(total) > atol:
+        raise ValueError(f"log-probabilities are not normalised (logsumexp = {total:.3g})")
+
+
+def crop(context: bytes, window: int) -> bytes:
+    """The part of ``context`` a predictor with this window sees (the last bytes)."""
+    return bytes(context[-window:]) if window and len(context) > window else bytes(context)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+class SpecError(ValueError):
+    """A predictor spec that cannot be resolved; the message says what would work."""
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of predictor: a spec name, its options and how to build one."""
+
+    name: str
+    help: str
+    build: Callable[..., Predictor]
+    options: tuple[Option, ...] = ()
+    positional: str | None = None  # the option a bare value fills, as in ``llm:NAME``
+    flags: tuple[str, ...] = field(default=())  # bare words that set a bool option True
+
+    def option(self, name: str) -> Option:
+        for option in self.options:
+            if option.name == name:
+                return option
+        known = ", ".join(o.name for o in self.options) or "none"
+        raise SpecError(f"{self.name} has no option {name!r} (options: {known})")
+
+
+_FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    _FAMILIES[family.name] = family
+    return family
+
+
+def families() -> list[Family]:
+    """Every known predictor family, in registration order."""
+    return list(_FAMILIES.values())
+
+
+def _convert(option: Option, text: str) -> Any:
+    try:
+        if option.type is bool:
+            if text.lower() in ("1", "true", "yes", "on"):
+                return True
+            if text.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(text)
+        return option.type(text)
+    except ValueError:
+        raise SpecError(
+            f"option {option.name}={text!r} is not a valid {option.type.__name__}"
+        ) from None
+
+
+def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
+    """``name[:value|key=value,...]`` -> (family, keyword options). Raises SpecError."""
+    name, _, rest = spec.strip().partition(":")
+    family = _FAMILIES.get(name.lower())
+    if family is None:
+        known = ", ".join(_FAMILIES)
+        raise SpecError(f"unknown model {spec!r}; known models: {known} (see `gencomp models`)")
+    options: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if eq:
+            option = family.option(key.strip())
+            options[option.name] = _convert(option, value.strip())
+        elif item in family.flags:
+            options[item] = True
+        elif family.positional and family.positional not in options:
+            options[family.positional] = item
+        else:
+            raise SpecError(f"cannot read {item!r} in {spec!r}: write options as key=value")
+    return family, options
+
+
+def load_predictor(spec: str) -> Predictor:
+    """Build the predictor a spec string names, e.g. ``gzip:level=6,context_window=4096``."""
+    family, options = parse_spec(spec)
+    return family.build(**options)
+
+
+# ------------------------------------------------------------------ built-in families
+# Builders import their module on use, so that `import gencomp` stays light (no torch).
+
+
+def _compressor(name: str) -> Callable[..., Predictor]:
+    def build(**options: Any) -> Predictor:
+        from gencomp.compressors import COMPRESSOR_PREDICTORS
+
+        return COMPRESSOR_PREDICTORS[name](**options)
+
+    return build
+
+
+def _llm(**options: Any) -> Predictor:
+    from gencomp.llm import LLMPredictor
+
+    return LLMPredictor(**options)
+
+
+_WINDOW = Option("context_window", int, DEFAULT_CONTEXT_WINDOW, "bytes of context seen")
+for _name, _level, _help in (
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9"),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22"),
+    ("lzma", 6, "LZMA2 in the .xz container (Python's lzma), preset 0-9"),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9"),
+):
+    register(
+        Family(
+            _name,
+            f"{_help}; p(b|x) ∝ 2^-(ℓ(x·b) − ℓ(x)), the paper's code-length method",
+            _compressor(_name),
+            (Option("level", int, _level, "compression level"), _WINDOW),
+        )
+    )
+
+register(
+    Family(
+        "llm",
+        "a causal language model through transformers; bare `llm` is the bundled "
+        "SmolLM2-135M-Instruct (offline), `llm:NAME` any hub id or local folder",
+        _llm,
+        (
+            Option("model", str, "", "hub id or local folder; empty: the bundled SmolLM2"),
+            Option("device", str, "auto", "auto, cpu, cuda or mps"),
+            Option("dtype", str, "auto", "auto, float32, bfloat16 or float16"),
+            _WINDOW,
+        ),
+        positional="model",
+    )
+)
