@@ -5,6 +5,7 @@ language model; :func:`sample` draws continuations from it and the coder compres
 """
 
 from gencomp.predictor import (
+    GencompError,
     Predictor,
     SpecError,
     check_logprobs,
@@ -13,5 +14,7 @@ from gencomp.predictor import (
 )
 from gencomp.sampling import sample
 
-__all__ = ["Predictor", "SpecError", "check_logprobs", "families", "load_predictor", "sample"]
+__all__ = [
+    "GencompError",
+    "Predictor", "SpecError", "check_logprobs", "families", "load_predictor", "sample"]
 __version__ = "0.1.0"

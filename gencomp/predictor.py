@@ -67,7 +67,12 @@ def crop(context: bytes, window: int) -> bytes:
 # --------------------------------------------------------------------------- registry
 
 
-class SpecError(ValueError):
+class GencompError(Exception):
+    """A problem the user can fix; the message is one line that says how. The CLI shows
+    it without a traceback, so raise it (or a subclass) for anything caused by input."""
+
+
+class SpecError(GencompError, ValueError):
     """A predictor spec that cannot be resolved; the message says what would work."""
 
 
