@@ -1,0 +1,1 @@
+"""The `gencomp` command (installed as the package `gencomp_cli`): parse, call, print."""

@@ -1,0 +1,115 @@
+"""What every command shares: one-line errors, safe outputs, stderr progress and text."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import BinaryIO, Iterator, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from gencomp.predictor import GencompError
+
+stderr = Console(stderr=True, highlight=False)
+
+
+def fail(message: str) -> NoReturn:
+    """Print one line on stderr and exit non-zero."""
+    stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn problems the user can fix into one-line errors (never a traceback)."""
+    try:
+        yield
+    except GencompError as error:
+        fail(str(error))
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        fail(f"{error.strerror or error}{where}")
+
+
+def read_input(path: Path) -> bytes:
+    """Bytes of a file the user named, or stdin for '-'."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    if not path.exists():
+        fail(f"{path} does not exist")
+    if path.is_dir():
+        fail(f"{path} is a folder, not a file")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror}")
+
+
+def check_output(path: Path | None, force: bool) -> None:
+    """Refuse, before any work starts, to overwrite what the user did not ask to replace."""
+    if path is None or str(path) == "-":
+        return
+    if path.is_dir():
+        fail(f"{path} is a folder; name a file")
+    if path.exists() and not force:
+        fail(f"{path} exists; pass --force to overwrite it")
+    if not path.parent.exists():
+        fail(f"folder {path.parent} does not exist")
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside ``path`` and rename it into place only on success,
+    so a failed or interrupted run leaves no half-written file behind."""
+    if str(path) == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            yield file
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def progress(enabled: bool = True) -> Progress:
+    """A progress bar on stderr, shown only when stderr is a terminal."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+        disable=not (enabled and stderr.is_terminal),
+    )
+
+
+class TerminalText:
+    """Shows a byte stream as text that cannot upset a terminal: invalid UTF-8 and control
+    characters (other than newline and tab) appear as backslash escapes."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stdout
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
+
+    def write(self, data: bytes, final: bool = False) -> None:
+        text = self.decoder.decode(data, final)
+        self.stream.write("".join(map(_printable, text)))
+        self.stream.flush()
+
+
+def _printable(char: str) -> str:
+    if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs"):
+        return char
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"

@@ -1,0 +1,22 @@
+"""The `gencomp` command: each subcommand lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from gencomp_cli.models import models
+from gencomp_cli.sample import sample
+
+app = typer.Typer(
+    name="gencomp",
+    help="Prediction is compression: sample from and compress with compressors and language models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(sample)
+app.command()(models)
+
+
+def main() -> None:
+    app()
