@@ -56,6 +56,15 @@ class CompressorPredictor:
     def spec(self) -> str:
         return f"{self.name}:level={self.level},context_window={self.context_window}"
 
+    @property
+    def fingerprint(self) -> str:
+        return f"{self.name} {self.library_version()}"
+
+    @staticmethod
+    def library_version() -> str:
+        """The codec library's version: another version may give other lengths."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec}>"
 
@@ -123,6 +132,10 @@ class GzipPredictor(CompressorPredictor):
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, self.level)
 
+    @staticmethod
+    def library_version() -> str:
+        return f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
+
     def candidate_lengths(self, context: bytes) -> np.ndarray:
         if len(context) < self.COPY_FROM:
             return super().candidate_lengths(context)
@@ -164,6 +177,10 @@ class ZstdPredictor(CompressorPredictor):
             compressor = self._local.compressor = zstandard.ZstdCompressor(level=self.level)
         return compressor.compress(data)
 
+    @staticmethod
+    def library_version() -> str:
+        return f"libzstd {zstandard.ZSTD_VERSION[0]}.{zstandard.ZSTD_VERSION[1]}.{zstandard.ZSTD_VERSION[2]}"
+
 
 class LzmaPredictor(CompressorPredictor):
     """LZMA2 in the .xz container at ``preset``; the lengths of ``lzma.compress``."""
@@ -178,6 +195,10 @@ class LzmaPredictor(CompressorPredictor):
     def compress(self, data: bytes) -> bytes:
         return lzma.compress(data, preset=self.level)
 
+    @staticmethod
+    def library_version() -> str:
+        return "liblzma " + _c_library_version(("liblzma.so.5", "liblzma.dylib"), "lzma_version_string")
+
 
 class Bz2Predictor(CompressorPredictor):
     """bzip2 at ``level`` (block size ×100 KB); the lengths of ``bz2.compress``."""
@@ -191,6 +212,24 @@ class Bz2Predictor(CompressorPredictor):
 
     def compress(self, data: bytes) -> bytes:
         return bz2.compress(data, self.level)
+
+    @staticmethod
+    def library_version() -> str:
+        return "libbz2 " + _c_library_version(("libbz2.so.1.0", "libbz2.so.1", "libbz2.dylib"), "BZ2_bzlibVersion")
+
+
+def _c_library_version(libraries: tuple[str, ...], function: str) -> str:
+    """Ask a loaded C library for its version string (liblzma and libbz2 tell Python none)."""
+    import ctypes
+
+    for library in libraries:
+        try:
+            version = getattr(ctypes.CDLL(library), function)
+        except (OSError, AttributeError):
+            continue
+        version.restype = ctypes.c_char_p
+        return version().decode().split(",")[0]
+    return "unknown"
 
 
 COMPRESSOR_PREDICTORS: dict[str, type[CompressorPredictor]] = {

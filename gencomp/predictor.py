@@ -27,10 +27,15 @@ class Predictor(Protocol):
     ``context_window`` bytes of ``context`` and the configuration; the same sequence of
     calls gives bit-identical arrays (the arithmetic coder relies on it). Implementations
     may cache so that growing the context by one byte per call is cheap.
+
+    ``spec`` rebuilds an equal predictor through :func:`load_predictor`; ``fingerprint``
+    names everything else the numbers depend on (codec library version, hash of model
+    weights), so that a decoder can refuse a predictor that would decode differently.
     """
 
     spec: str
     context_window: int
+    fingerprint: str
 
     def logprobs(self, context: bytes) -> np.ndarray: ...
 
