@@ -66,6 +66,7 @@ def sample(
     if prompt is not None and prompt_file is not None:
         fail("give either --prompt or --prompt-file, not both")
     check_output(out, force)
+    predictor = load(with_options(model, device=device, dtype=dtype))
     if prompt is not None:
         context = prompt.encode()
     elif prompt_file is not None:
@@ -75,7 +76,6 @@ def sample(
             default = datasets.default_prompt()
         stderr.print(f"[dim]prompt: {default.source}[/]")
         context = default.data
-    predictor = load(with_options(model, device=device, dtype=dtype))
     _stream(predictor, context, length, out, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
 
 

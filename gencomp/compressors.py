@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 import zstandard
 
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, from_code_lengths
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop, from_code_lengths
 
 CANDIDATES = [bytes([b]) for b in range(ALPHABET)]
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -47,7 +47,7 @@ class CompressorPredictor:
 
     def __init__(self, level: int, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if context_window < 1:
-            raise ValueError(f"context_window must be at least 1 byte, got {context_window}")
+            raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
         self.level = level
         self.context_window = context_window
         self._pool: ThreadPoolExecutor | None = None
@@ -125,7 +125,7 @@ class GzipPredictor(CompressorPredictor):
 
     def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if not 0 <= level <= 9:
-            raise ValueError(f"gzip level must be 0..9, got {level}")
+            raise SpecError(f"gzip level must be 0..9, got {level}")
         super().__init__(level, context_window)
         self._state: _DeflateState | None = None
 
@@ -167,7 +167,7 @@ class ZstdPredictor(CompressorPredictor):
 
     def __init__(self, level: int = 3, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if not -7 <= level <= 22:
-            raise ValueError(f"zstd level must be -7..22, got {level}")
+            raise SpecError(f"zstd level must be -7..22, got {level}")
         super().__init__(level, context_window)
         self._local = threading.local()  # a ZstdCompressor may not be shared by threads
 
@@ -189,7 +189,7 @@ class LzmaPredictor(CompressorPredictor):
 
     def __init__(self, level: int = 6, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if not 0 <= level <= 9:
-            raise ValueError(f"lzma preset must be 0..9, got {level}")
+            raise SpecError(f"lzma preset must be 0..9, got {level}")
         super().__init__(level, context_window)
 
     def compress(self, data: bytes) -> bytes:
@@ -207,7 +207,7 @@ class Bz2Predictor(CompressorPredictor):
 
     def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if not 1 <= level <= 9:
-            raise ValueError(f"bz2 level must be 1..9, got {level}")
+            raise SpecError(f"bz2 level must be 1..9, got {level}")
         super().__init__(level, context_window)
 
     def compress(self, data: bytes) -> bytes:

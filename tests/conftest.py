@@ -1,0 +1,20 @@
+"""Shared fixtures: real text from the bundled corpus (no synthetic stand-ins)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gencomp import datasets
+
+
+@pytest.fixture(scope="session")
+def corpus() -> bytes:
+    """The bundled English prose (Wikipedia lead sections)."""
+    return datasets.text_corpus().data
+
+
+@pytest.fixture(scope="session")
+def prose(corpus: bytes) -> bytes:
+    """2 KB of real English prose from the middle of the corpus (one paper chunk)."""
+    start = len(corpus) // 2
+    return corpus[start : start + 2048]

@@ -1,0 +1,116 @@
+"""`gencomp sample` and `gencomp models` end to end through typer's test runner."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from gencomp_cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str, input: bytes | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_help_names_the_default_context():
+    result = run("sample", "--help")
+    assert result.exit_code == 0
+    assert "Wikipedia lead sections on Earth, Ocean and" in result.stdout
+    assert "1,925 bytes" in result.stdout
+
+
+def test_models_lists_every_family_and_option():
+    result = run("models")
+    assert result.exit_code == 0
+    for word in ("gzip", "zstd", "lzma", "bz2", "llm", "level", "context_window", "device"):
+        assert word in result.stdout
+
+
+def test_sample_defaults_run_on_the_bundled_prose():
+    result = run("sample", "--length", "30", "--seed", "0")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout_bytes) == 30
+    assert "prompt: the Wikipedia lead sections on Earth, Ocean, Tide" in result.stderr
+    assert "30 bytes from gzip:level=9" in result.stderr
+
+
+def test_same_seed_same_bytes_and_knobs_are_honoured():
+    args = ("sample", "-m", "zstd", "-p", "The tides are", "-n", "25", "--temperature", "0.7", "--top-k", "40", "--top-p", "0.9")
+    first = run(*args, "--seed", "3")
+    assert first.exit_code == 0, first.stderr
+    assert run(*args, "--seed", "3").stdout_bytes == first.stdout_bytes
+    assert run(*args, "--seed", "4").stdout_bytes != first.stdout_bytes
+
+
+def test_prompt_file_with_any_bytes_and_out_file(tmp_path):
+    prompt = tmp_path / "notes.bin"
+    prompt.write_bytes(bytes(range(256)) * 4)  # not UTF-8, made by this test
+    out = tmp_path / "cont.bin"
+    result = run("sample", "--prompt-file", str(prompt), "-n", "64", "--seed", "1", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == b""
+    assert len(out.read_bytes()) == 64
+    # byte-exact: the same run to stdout (a pipe) gives the same bytes
+    piped = run("sample", "--prompt-file", str(prompt), "-n", "64", "--seed", "1")
+    assert piped.stdout_bytes == out.read_bytes()
+
+
+def test_prompt_from_stdin():
+    result = run("sample", "--prompt-file", "-", "-n", "5", "--seed", "0", input=b"abcabcabcabc")
+    assert result.exit_code == 0 and len(result.stdout_bytes) == 5
+
+
+def test_force_overwrites(tmp_path):
+    out = tmp_path / "cont.txt"
+    out.write_bytes(b"keep me")
+    assert run("sample", "-n", "5", "--out", str(out)).exit_code == 1
+    assert out.read_bytes() == b"keep me"
+    assert run("sample", "-n", "5", "--out", str(out), "--force").exit_code == 0
+    assert len(out.read_bytes()) == 5
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-m", "gzipp"], "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, llm (see `gencomp models`)"),
+        (["-m", "gzip:level=11"], "gzip level must be 0..9, got 11"),
+        (["-n", "-1"], "--length must be >= 0, got -1"),
+        (["--temperature", "-1"], "--temperature must be >= 0, got -1.0"),
+        (["--top-p", "0"], "--top-p must be in (0, 1], got 0.0"),
+        (["--top-p", "1.5"], "--top-p must be in (0, 1], got 1.5"),
+        (["--top-k", "-2"], "--top-k must be >= 0 (0 keeps every byte), got -2"),
+        (["--prompt-file", "/nonexistent/notes.txt"], "/nonexistent/notes.txt does not exist"),
+        (["--prompt-file", "/"], "/ is a folder, not a file"),
+        (["-p", "a", "--prompt-file", "x"], "give either --prompt or --prompt-file, not both"),
+        (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window)"),
+        (["--out", "/nonexistent/dir/out.txt"], "folder /nonexistent/dir does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(args, message):
+    result = run("sample", "-n", "3", *args)
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"error: {message}"
+    assert "Traceback" not in result.stderr
+
+
+def test_unreadable_prompt_file():
+    """/proc/self/mem exists but reading it from the start fails, even for root."""
+    result = run("sample", "-n", "3", "--prompt-file", "/proc/self/mem")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: cannot read /proc/self/mem: Input/output error"
+
+
+def test_terminal_output_escapes_what_could_upset_a_terminal():
+    import io
+
+    from gencomp_cli.common import TerminalText
+
+    screen = io.StringIO()
+    shown = TerminalText(screen)
+    for byte in b"ok\x1b[2J\xff\xe2\x82":  # ESC sequence, invalid byte, then a split '€'
+        shown.write(bytes([byte]))
+    shown.write(b"\xac", final=True)
+    assert screen.getvalue() == "ok\\x1b[2J\\xff€"

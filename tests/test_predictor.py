@@ -1,0 +1,93 @@
+"""The Predictor contract and the spec registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gencomp
+from gencomp.predictor import (
+    SpecError,
+    check_logprobs,
+    crop,
+    from_code_lengths,
+    normalize,
+    parse_spec,
+)
+
+COMPRESSORS = ["gzip", "zstd", "lzma", "bz2"]
+
+
+def test_normalize_gives_a_distribution():
+    logprobs = normalize(np.array([0.0, 1.0, 2.0, 1000.0, -1000.0]))
+    assert np.exp(logprobs).sum() == pytest.approx(1.0)
+    assert np.all(np.isfinite(logprobs))
+
+
+def test_code_lengths_follow_the_paper():
+    bits = np.full(256, 80.0)
+    bits[65] = 72.0  # one byte cheaper than the others
+    probs = np.exp(from_code_lengths(bits))
+    assert probs[65] / probs[66] == pytest.approx(2.0**8)
+    check_logprobs(from_code_lengths(bits))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros(256), np.full(255, -np.log(255)), np.where(np.arange(256) == 0, 0.0, -np.inf)],
+)
+def test_contract_violations_are_caught(bad):
+    with pytest.raises(ValueError):
+        check_logprobs(bad)
+
+
+def test_crop_keeps_the_last_bytes():
+    assert crop(b"abcdef", 4) == b"cdef"
+    assert crop(b"abc", 4) == b"abc"
+
+
+@pytest.mark.parametrize("spec", COMPRESSORS)
+def test_every_compressor_keeps_the_contract(spec, prose):
+    predictor = gencomp.load_predictor(spec)
+    for context in (b"", prose[:1], prose[:700], prose):
+        check_logprobs(predictor.logprobs(context))
+
+
+def test_spec_options_are_parsed_and_typed():
+    family, options = parse_spec("gzip:level=6,context_window=4096")
+    assert family.name == "gzip" and options == {"level": 6, "context_window": 4096}
+    predictor = gencomp.load_predictor("zstd:level=19")
+    assert predictor.spec == "zstd:level=19,context_window=2048"
+    assert gencomp.load_predictor(predictor.spec).spec == predictor.spec
+
+
+def test_llm_takes_a_bare_model_name():
+    family, options = parse_spec("llm:HuggingFaceTB/SmolLM2-360M,device=cpu")
+    assert family.name == "llm"
+    assert options == {"model": "HuggingFaceTB/SmolLM2-360M", "device": "cpu"}
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("gzipp", "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, llm"),
+        ("gzip:lvl=3", "gzip has no option 'lvl'"),
+        ("gzip:level=high", "option level='high' is not a valid int"),
+        ("gzip:9", "write options as key=value"),
+    ],
+)
+def test_bad_specs_say_what_is_wrong(spec, message):
+    with pytest.raises(SpecError, match=message.replace("(", r"\(")):
+        gencomp.load_predictor(spec)
+
+
+@pytest.mark.parametrize("spec", ["gzip:level=10", "zstd:level=23", "bz2:level=0", "gzip:context_window=0"])
+def test_out_of_range_options_are_refused(spec):
+    with pytest.raises(ValueError):
+        gencomp.load_predictor(spec)
+
+
+def test_families_list_their_options():
+    names = {family.name: [o.name for o in family.options] for family in gencomp.families()}
+    assert names["gzip"][:2] == ["level", "context_window"]
+    assert "device" in names["llm"]
