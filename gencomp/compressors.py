@@ -44,6 +44,7 @@ class CompressorPredictor:
     """Base class: a codec's one-shot ``compress`` turned into a next-byte predictor."""
 
     name: str = ""
+    threaded = True  # spread candidates over threads from THREADS_FROM bytes of context
 
     def __init__(self, level: int, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if context_window < 1:
@@ -83,7 +84,7 @@ class CompressorPredictor:
 
     def _map(self, work: Callable[[list[bytes]], list[int]], parallel: bool) -> np.ndarray:
         """Run ``work`` over the candidates, in contiguous slices on threads if ``parallel``."""
-        if not parallel or _WORKERS == 1:
+        if not (parallel and self.threaded) or _WORKERS == 1:
             return np.array(work(CANDIDATES), dtype=np.int64)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix=self.name)
@@ -186,6 +187,9 @@ class LzmaPredictor(CompressorPredictor):
     """LZMA2 in the .xz container at ``preset``; the lengths of ``lzma.compress``."""
 
     name = "lzma"
+    # measured: threads ran at 0.7× — each call allocates the 8 MB dictionary's match
+    # finder, and two threads doing so contend in the allocator
+    threaded = False
 
     def __init__(self, level: int = 6, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
         if not 0 <= level <= 9:
