@@ -7,7 +7,6 @@ import contextlib
 import os
 import sys
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import BinaryIO, Iterator, NoReturn
 
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from gencomp.predictor import GencompError
+from gencomp.render import printable_char
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -76,10 +76,17 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(handle, "wb") as file:
             yield file
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 is for secrets, not results
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def progress(enabled: bool = True) -> Progress:
@@ -105,11 +112,5 @@ class TerminalText:
 
     def write(self, data: bytes, final: bool = False) -> None:
         text = self.decoder.decode(data, final)
-        self.stream.write("".join(map(_printable, text)))
+        self.stream.write("".join(map(printable_char, text)))
         self.stream.flush()
-
-
-def _printable(char: str) -> str:
-    if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs"):
-        return char
-    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"

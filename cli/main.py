@@ -6,6 +6,7 @@ import typer
 
 from gencomp_cli.models import models
 from gencomp_cli.sample import sample
+from gencomp_cli.compare import compare
 
 app = typer.Typer(
     name="gencomp",
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command()(sample)
 app.command()(models)
+app.command()(compare)
 
 
 def main() -> None:

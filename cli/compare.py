@@ -1,0 +1,195 @@
+"""`gencomp compare`: the same continuation from several predictors, side by side.
+
+Every model gets the same input and the same seed; a seed is chosen (and shown) when none
+is given, so that any comparison can be rerun.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from gencomp.continuation import Sampling, continue_audio, continue_image
+from gencomp.predictor import Predictor, families
+from gencomp.render import file_stem, image_comparison, markdown_comparison, png_bytes, printable, spectrograms, wav_bytes
+from gencomp.sampling import sample as draw_continuation
+from gencomp_cli.common import atomic_output, check_output, fail, user_errors
+from gencomp_cli.sample import (
+    DEFAULT_PATCH,
+    AtOption,
+    BitsOption,
+    DeviceOption,
+    DtypeOption,
+    ForceOption,
+    InputOption,
+    KeepRowsOption,
+    LengthOption,
+    ModalityOption,
+    ModeOption,
+    PatchOption,
+    PromptFileOption,
+    PromptOption,
+    PromptSecondsOption,
+    ScaleOption,
+    SecondsOption,
+    TemperatureOption,
+    TopKOption,
+    TopPOption,
+    audio_input,
+    check_relevant,
+    check_text_options,
+    image_patch,
+    load,
+    progress_callback,
+    sampling_options,
+    say,
+    text_prompt,
+    with_options,
+)
+
+PROMPT_SHOWN = 300  # characters of the prompt's end shown above the text panels
+
+
+def compare(
+    ctx: typer.Context,
+    models: Annotated[str, typer.Option("--models", "-m", help="Comma-separated predictor specs (see `gencomp models`).")] = "gzip,zstd,lzma,llm",
+    modality: ModalityOption = "image",
+    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", "-o", help="Folder for the results (created if missing; required for image and audio).")] = None,
+    prompt: PromptOption = None,
+    prompt_file: PromptFileOption = None,
+    length: LengthOption = 200,
+    input: InputOption = None,
+    patch: PatchOption = DEFAULT_PATCH,
+    at: AtOption = None,
+    mode: ModeOption = "rows",
+    keep_rows: KeepRowsOption = None,
+    scale: ScaleOption = 4,
+    prompt_seconds: PromptSecondsOption = 0.5,
+    seconds: SecondsOption = 0.25,
+    bits: BitsOption = 8,
+    temperature: TemperatureOption = 1.0,
+    top_k: TopKOption = 0,
+    top_p: TopPOption = 1.0,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed given to every model (default: a random one, shown).", rich_help_panel="Sampling")] = None,
+    force: ForceOption = False,
+    device: DeviceOption = None,
+    dtype: DtypeOption = None,
+) -> None:
+    """Continue the same input with several predictors and show the results side by side.
+
+    image: one grid PNG (original, the context with the hidden part masked, one panel per model) in --out-dir/image_comparison.png. audio: one 16-bit WAV per model and for the original, and spectrograms.png with the prompt's end marked. text: rich panels side by side on stdout, and text_comparison.md when --out-dir is given.
+
+    Bundled inputs and the options are those of `gencomp sample`.
+    """
+    check_relevant(ctx, modality)
+    sampling = sampling_options(temperature, top_k, top_p, secrets.randbelow(2**31) if seed is None else seed)
+    specs = [with_options(spec, device=device, dtype=dtype) for spec in model_list(models)]
+    if modality != "text" and out_dir is None:
+        fail(f"name the folder for the {modality} results with --out-dir")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir} is a file; --out-dir names a folder")
+    outputs = planned_outputs(modality, out_dir, specs)
+    for path in outputs.values():
+        if path.parent.exists():  # a folder still to be made holds nothing to overwrite
+            check_output(path, force)
+    if modality == "text":
+        check_text_options(length, prompt, prompt_file)
+    predictors = {spec: load(spec) for spec in specs}  # every spec checked before long work
+    if modality == "text":
+        context = text_prompt(prompt, prompt_file)
+    elif modality == "image":
+        pixels = image_patch(input, patch, at)
+    else:
+        audio = audio_input(input)
+    say(f"seed {sampling.seed}")
+
+    def each(run: Callable[[Predictor, Callable], object]) -> list:
+        results = []
+        for spec, predictor in predictors.items():
+            start = time.perf_counter()
+            with progress_callback(spec) as advance, user_errors():
+                results.append(run(predictor, advance))
+            say(f"{spec}: {time.perf_counter() - start:.1f} s")
+        return results
+
+    files: dict[str, bytes] = {}
+    if modality == "image":
+        images = each(lambda p, advance: continue_image(p, pixels, mode, keep_rows, sampling, advance))
+        grid = image_comparison(pixels, images[0].known, [(spec, c.pixels) for spec, c in zip(specs, images)], scale)
+        files["grid"] = png_bytes(grid)
+    elif modality == "audio":
+        sounds = each(lambda p, advance: continue_audio(p, audio.samples, prompt_seconds, seconds, bits, sampling, advance))
+        signals = [("original", sounds[0].original), *[(spec, c.samples) for spec, c in zip(specs, sounds)]]
+        files.update({name: wav_bytes(samples) for name, samples in signals})
+        files["spectrograms"] = spectrograms(signals, sounds[0].prompt_seconds)
+    else:
+        texts = each(lambda p, advance: text_continuation(p, context, length, sampling, advance))
+        show_text(context, list(zip(specs, texts)), sampling)
+        files["markdown"] = markdown_comparison(context, list(zip(specs, texts)), sampling).encode()
+    if out_dir is None:
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for key, path in outputs.items():
+        with user_errors(), atomic_output(path) as sink:
+            sink.write(files[key])
+        say(f"wrote {path}", dim=False)
+
+
+def model_list(models: str) -> list[str]:
+    """Split --models at the commas that start a new spec: in gzip,zstd:level=1,context_window=512
+    the last comma belongs to zstd's options (a piece that names no model family)."""
+    known = {family.name for family in families()}
+    specs: list[str] = []
+    for piece in filter(None, (part.strip() for part in models.split(","))):
+        if specs and piece.partition(":")[0].lower() not in known:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    if not specs:
+        fail("--models needs at least one predictor spec, e.g. gzip,zstd")
+    repeated = {spec for spec in specs if specs.count(spec) > 1}
+    if repeated:
+        fail(f"--models names {', '.join(sorted(repeated))} more than once")
+    return specs
+
+
+def planned_outputs(modality: str, out_dir: Path | None, specs: list[str]) -> dict[str, Path]:
+    """Result name -> file, known before any work so that nothing is overwritten late."""
+    if out_dir is None:
+        return {}
+    if modality == "image":
+        return {"grid": out_dir / "image_comparison.png"}
+    if modality == "audio":
+        names = ["original", *specs]
+        return {**{name: out_dir / f"{file_stem(name)}.wav" for name in names}, "spectrograms": out_dir / "spectrograms.png"}
+    return {"markdown": out_dir / "text_comparison.md"}
+
+
+def text_continuation(predictor: Predictor, context: bytes, length: int, sampling: Sampling, advance: Callable[[int, int], None]) -> bytes:
+    drawn = bytearray()
+    for byte in draw_continuation(predictor, context, length, seed=sampling.seed, **sampling.knobs()):
+        drawn.append(byte)
+        advance(len(drawn), length)
+    return bytes(drawn)
+
+
+def show_text(context: bytes, results: list[tuple[str, bytes]], sampling: Sampling) -> None:
+    """The end of the prompt, then one panel per model, side by side, on stdout."""
+    console = Console(highlight=False)
+    shown = printable(context)
+    ending = shown if len(shown) <= PROMPT_SHOWN else "…" + shown[-PROMPT_SHOWN:]
+    console.print(Panel(Text(ending, style="dim"), title=f"prompt ({len(context):,} bytes)", title_align="left"))
+    table = Table.grid(expand=True, padding=(0, 1))
+    for _ in results:
+        table.add_column(ratio=1)
+    table.add_row(*(Panel(Text(printable(text), overflow="fold"), title=spec, title_align="left") for spec, text in results))
+    console.print(table)
+    console.print(f"seed {sampling.seed} · temperature {sampling.temperature:g} · top-k {sampling.top_k} · top-p {sampling.top_p:g}")
