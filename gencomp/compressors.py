@@ -1,38 +1,73 @@
-"""Compressors as predictors, through code-length differences (the paper's method).
+"""Compressors as predictors, through code-length differences.
 
-p(b | x) ∝ 2^-(ℓ(x·b) − ℓ(x)), where ℓ is the compressed length in bits (8 × bytes) that
-the codec's own one-shot function gives. Since ℓ(x) does not depend on b, only the 256
-lengths ℓ(x·b) are needed.
+The paper's method (the ``paper`` spec flag): p(b | x) ∝ 2^-(ℓ(x·b) − ℓ(x)), where ℓ is
+the compressed length in bits (8 × bytes) that the codec's own one-shot function gives.
+Since ℓ(x) does not depend on b, only the 256 lengths ℓ(x·b) are needed
+(:meth:`CompressorPredictor.candidate_lengths`).
+
+The refined method (the default specs) is a better model of the same codec:
+- finer lengths: gzip counts DEFLATE's bits exactly (libz through ctypes: deflate with
+  Z_BLOCK, then deflatePending; no byte padding, no container); lzma uses the raw LZMA1
+  format, whose range coder ends on a byte rather than on xz's 4-byte block padding;
+- dithering: the distributions from ``offsets`` context start offsets, 64 bytes apart,
+  are mixed. Dropping the oldest bytes moves the byte boundaries (zstd, lzma, bz2) and
+  the noise of gzip's block header, which alone moves a byte's length by ±10 bits;
+- look-ahead (gencomp.lookahead): the continuations the context suggests are scored too
+  and marginalised into the next-byte distribution;
+- speed: the bytes absent from the context all get the mean length of a few stand-ins.
 
 The naive way recompresses x·b 256 times. The fast paths give exactly the same lengths:
 - zlib keeps a compressor that has been fed the context (grown byte by byte while the
   context grows) and, per candidate, copies it, feeds b and flushes. The copy costs a
   memcpy of zlib's state, so the window is set as small as the context allows; for data
   that fits in the smaller window, DEFLATE's matches and blocks are the same (checked
-  against ``zlib.compress`` in the tests).
+  against ``zlib.compress`` in the tests). The bit-exact path copies a libz stream the
+  same way.
 - From 4 KB of context on, the 256 candidates are spread over threads (zlib, zstd, LZMA
-  and bz2 release the GIL while they compress). Below that, handing the GIL back and
-  forth costs more than it saves (measured: bench/compressor_speed.py).
+  and bz2 release the GIL while they compress, and so do ctypes calls). Below that,
+  handing the GIL back and forth costs more than it saves (measured:
+  bench/compressor_speed.py; lzma stays on one thread, where threads were slower).
 """
 
 from __future__ import annotations
 
 import bz2
+import ctypes
+import ctypes.util
 import lzma
 import os
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import zstandard
 
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop, from_code_lengths
+from gencomp.lookahead import continuations, marginalise
+from gencomp.predictor import (
+    ALPHABET,
+    DEFAULT_CONTEXT_WINDOW,
+    GencompError,
+    SpecError,
+    crop,
+    from_code_lengths,
+    normalize,
+)
 
 CANDIDATES = [bytes([b]) for b in range(ALPHABET)]
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
+# Bump when the refined method's numbers change for the same spec and codec library, so
+# that a decoder refuses files coded by another version instead of decoding garbage.
+METHOD_VERSION = 1
+# Refined method, measured on text (bench/compressor_xent.py): offsets 64 bytes apart move
+# the block's Huffman header noise (±10 bits for one byte more) enough to average it out,
+# where offsets 1 byte apart did not help; bytes absent from the context are all scored
+# alike (a new symbol in the tree), from this many stand-ins: on text that is 3-4× fewer
+# compressions, and the mean length did as well as scoring each byte or the mean probability.
+OFFSET_STEP = 64
+STAND_INS = 4
 
 
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
@@ -41,25 +76,55 @@ def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndar
 
 
 class CompressorPredictor:
-    """Base class: a codec's one-shot ``compress`` turned into a next-byte predictor."""
+    """Base class: a codec's one-shot ``compress`` turned into a next-byte predictor.
+
+    With ``paper=True`` the distribution is the paper's, from :meth:`candidate_lengths`.
+    Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths): the
+    mean of the distributions from ``offsets`` context start offsets, each adding, with
+    ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations, scaled by
+    ``sharpness``. The constructors default to the paper's method; the registry's specs
+    (``gzip``, …) carry the measured best settings.
+    """
 
     name: str = ""
     threaded = True  # spread candidates over threads from THREADS_FROM bytes of context
 
-    def __init__(self, level: int, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(
+        self,
+        level: int,
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        *,
+        paper: bool = True,
+        lookahead: int = 0,
+        spans: int = 16,
+        offsets: int = 1,
+        sharpness: float = 1.0,
+    ) -> None:
         if context_window < 1:
             raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
+        if lookahead < 0 or spans < 0 or offsets < 1:
+            raise SpecError(f"need lookahead >= 0, spans >= 0, offsets >= 1; got {lookahead}, {spans}, {offsets}")
+        if not 0 < sharpness <= 4:
+            raise SpecError(f"sharpness must be in (0, 4], got {sharpness}")
         self.level = level
         self.context_window = context_window
+        self.paper = paper
+        self.lookahead, self.spans, self.offsets, self.sharpness = lookahead, spans, offsets, sharpness
         self._pool: ThreadPoolExecutor | None = None
 
     @property
     def spec(self) -> str:
-        return f"{self.name}:level={self.level},context_window={self.context_window}"
+        base = f"{self.name}:level={self.level},context_window={self.context_window}"
+        if self.paper:
+            return base + ",paper"
+        return (
+            f"{base},lookahead={self.lookahead},spans={self.spans},"
+            f"offsets={self.offsets},sharpness={self.sharpness!r}"
+        )
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.name} {self.library_version()}"
+        return f"{self.name} {self.library_version()} method {METHOD_VERSION}"
 
     @staticmethod
     def library_version() -> str:
@@ -70,28 +135,67 @@ class CompressorPredictor:
         return f"<{type(self).__name__} {self.spec}>"
 
     def compress(self, data: bytes) -> bytes:
-        """The codec's own one-shot compression, whose lengths define the predictor."""
+        """The codec's own one-shot compression, whose lengths define the paper's predictor."""
         raise NotImplementedError
 
     def candidate_lengths(self, context: bytes) -> np.ndarray:
         """ℓ(x·b) in bytes for all 256 b, x the context as given (not cropped)."""
         work = lambda part: [len(self.compress(context + b)) for b in part]  # noqa: E731
-        return self._map(work, parallel=len(context) >= THREADS_FROM)
+        return self._map(work, CANDIDATES, parallel=len(context) >= THREADS_FROM)
+
+    def fine_compress(self, data: bytes) -> bytes:
+        """The same codec in the format with the finest lengths (no container padding)."""
+        return self.compress(data)
+
+    def continuation_bits(self, context: bytes, candidates: Sequence[bytes]) -> np.ndarray:
+        """ℓ(x·u) in bits for each candidate continuation u, as finely as the codec tells
+        them (here: 8 × the bytes of :meth:`fine_compress`; gzip counts bits)."""
+        work = lambda part: [8 * len(self.fine_compress(context + u)) for u in part]  # noqa: E731
+        return self._map(work, candidates, parallel=len(context) >= THREADS_FROM).astype(np.float64)
 
     def logprobs(self, context: bytes) -> np.ndarray:
-        lengths = self.candidate_lengths(crop(context, self.context_window))
-        return from_code_lengths(8.0 * lengths)
+        context = crop(context, self.context_window)
+        if self.paper:
+            return from_code_lengths(8.0 * self.candidate_lengths(context))
+        present = np.zeros(ALPHABET, dtype=bool)
+        present[np.frombuffer(context, dtype=np.uint8)] = True
+        absent = np.flatnonzero(~present)
+        stand_ins = absent[:: -(-len(absent) // STAND_INS)] if len(absent) else absent
+        literals = [CANDIDATES[b] for b in np.concatenate([np.flatnonzero(present), stand_ins])]
+        extra = continuations(context, self.spans, self.lookahead)
+        mixture = [
+            self._offset_logprobs(context[shift:], present, literals, extra)
+            for shift in range(0, min(self.offsets * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
+        ]
+        return normalize(np.logaddexp.reduce(mixture, axis=0))  # the mean of the distributions
 
-    def _map(self, work: Callable[[list[bytes]], list[int]], parallel: bool) -> np.ndarray:
-        """Run ``work`` over the candidates, in contiguous slices on threads if ``parallel``."""
+    def _offset_logprobs(self, context: bytes, present: np.ndarray, literals: list[bytes], extra: list[bytes]) -> np.ndarray:
+        """The look-ahead distribution from one context offset. Bytes absent from the
+        (whole) context all take the mean length of the stand-ins scored for them."""
+        bits = self.continuation_bits(context, literals + extra)
+        count = int(present.sum())
+        single = np.empty(ALPHABET)
+        single[present] = bits[:count]
+        single[~present] = bits[count : len(literals)].mean() if count < ALPHABET else 0.0
+        return marginalise(np.concatenate([single, bits[len(literals) :]]), extra, self.sharpness)
+
+    def _map(self, work: Callable[[list[bytes]], list[int]], items: Sequence[bytes], parallel: bool) -> np.ndarray:
+        """Run ``work`` over ``items``, in contiguous slices on threads if ``parallel``."""
+        items = list(items)
         if not (parallel and self.threaded) or _WORKERS == 1:
-            return np.array(work(CANDIDATES), dtype=np.int64)
+            return np.array(work(items), dtype=np.int64)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix=self.name)
-        step = -(-ALPHABET // _WORKERS)
-        parts = [CANDIDATES[i : i + step] for i in range(0, ALPHABET, step)]
+        step = -(-len(items) // _WORKERS)
+        parts = [items[i : i + step] for i in range(0, len(items), step)]
         lengths = [n for chunk in self._pool.map(work, parts) for n in chunk]
         return np.array(lengths, dtype=np.int64)
+
+
+def _deflate_wbits(size: int) -> int:
+    """Smallest window whose reach (w_size - MIN_LOOKAHEAD) covers ``size`` bytes: then no
+    match is cut short and the stream equals the one wbits=15 would give."""
+    return next((w for w in range(10, 15) if size <= (1 << w) - _DeflateState.MIN_LOOKAHEAD), 15)
 
 
 class _DeflateState:
@@ -100,11 +204,7 @@ class _DeflateState:
     MIN_LOOKAHEAD = 262  # zlib: MAX_MATCH + MIN_MATCH + 1
 
     def __init__(self, level: int, context: bytes) -> None:
-        # Smallest window whose reach (w_size - MIN_LOOKAHEAD) covers context + 1 byte:
-        # then no match is cut short and the stream equals the one wbits=15 would give.
-        self.wbits = next(
-            (w for w in range(10, 15) if len(context) + 1 <= (1 << w) - self.MIN_LOOKAHEAD), 15
-        )
+        self.wbits = _deflate_wbits(len(context) + 1)
         self.compressor = zlib.compressobj(level, zlib.DEFLATED, self.wbits)
         self.context = b""
         self.emitted = 0
@@ -118,17 +218,119 @@ class _DeflateState:
         self.context += data
 
 
+# ----------------------------------------------------- bit-exact DEFLATE lengths (libz)
+
+
+class _ZStream(ctypes.Structure):
+    """zlib.h's z_stream."""
+
+    _fields_ = [
+        ("next_in", ctypes.c_void_p), ("avail_in", ctypes.c_uint), ("total_in", ctypes.c_ulong),
+        ("next_out", ctypes.c_void_p), ("avail_out", ctypes.c_uint), ("total_out", ctypes.c_ulong),
+        ("msg", ctypes.c_char_p), ("state", ctypes.c_void_p),
+        ("zalloc", ctypes.c_void_p), ("zfree", ctypes.c_void_p), ("opaque", ctypes.c_void_p),
+        ("data_type", ctypes.c_int), ("adler", ctypes.c_ulong), ("reserved", ctypes.c_ulong),
+    ]  # fmt: skip
+
+
+_Z_NO_FLUSH, _Z_BLOCK, _Z_OK, _Z_BUF_ERROR = 0, 5, 0, -5
+_OUT_CHUNK = 1 << 16  # bytes of output buffer per deflate call (output is discarded)
+
+
+def _libz() -> ctypes.CDLL:
+    """The libz that Python's zlib uses (same version: the lengths match zlib.compress's)."""
+    name = ctypes.util.find_library("z") or "libz.so.1"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        raise GencompError(f"gzip's bit-exact lengths need libz ({name} not found); use `gzip:paper`") from None
+    lib.zlibVersion.restype = ctypes.c_char_p
+    if lib.zlibVersion().decode() != zlib.ZLIB_RUNTIME_VERSION:
+        raise GencompError(
+            f"libz {lib.zlibVersion().decode()} differs from Python's zlib {zlib.ZLIB_RUNTIME_VERSION}; use `gzip:paper`"
+        )
+    return lib
+
+
+class _BitDeflate:
+    """A raw DEFLATE stream (libz) fed ``context``; :meth:`bits_after` gives the exact
+    number of bits the stream holds once a continuation is added and the block is closed
+    (Z_BLOCK: the block and its end code are written, nothing is padded to a byte)."""
+
+    _lib: ctypes.CDLL | None = None
+    _local = threading.local()  # per-thread output buffer (its content is thrown away)
+
+    def __init__(self, level: int, context: bytes, margin: int = 1) -> None:
+        if _BitDeflate._lib is None:
+            _BitDeflate._lib = _libz()
+        self.lib = _BitDeflate._lib
+        self.margin = margin  # the longest continuation: the window must reach over it too
+        self.wbits = _deflate_wbits(len(context) + margin)
+        self.stream = _ZStream()
+        version = self.lib.zlibVersion()
+        rc = self.lib.deflateInit2_(
+            ctypes.byref(self.stream), level, zlib.DEFLATED, -self.wbits, zlib.DEF_MEM_LEVEL,
+            zlib.Z_DEFAULT_STRATEGY, version, ctypes.sizeof(_ZStream),
+        )  # fmt: skip
+        if rc != _Z_OK:
+            raise MemoryError(f"deflateInit2 failed ({rc})")
+        self.context = b""
+        self.feed(context)
+
+    def __del__(self) -> None:
+        if getattr(self, "stream", None) is not None and self.stream.state:
+            self.lib.deflateEnd(ctypes.byref(self.stream))
+
+    def fits(self, size: int) -> bool:
+        return self.wbits == 15 or size + self.margin <= (1 << self.wbits) - _DeflateState.MIN_LOOKAHEAD
+
+    def feed(self, data: bytes) -> None:
+        self._deflate(self.stream, data, _Z_NO_FLUSH)
+        self.context += data
+
+    def bits_after(self, continuation: bytes) -> int:
+        if len(continuation) > self.margin:
+            raise ValueError(f"continuation of {len(continuation)} bytes exceeds the margin {self.margin}")
+        branch = _ZStream()
+        if self.lib.deflateCopy(ctypes.byref(branch), ctypes.byref(self.stream)) != _Z_OK:
+            raise MemoryError("deflateCopy failed")
+        try:
+            self._deflate(branch, continuation, _Z_BLOCK)
+            pending, bits = ctypes.c_uint(), ctypes.c_int()
+            self.lib.deflatePending(ctypes.byref(branch), ctypes.byref(pending), ctypes.byref(bits))
+            return 8 * (branch.total_out + pending.value) + bits.value
+        finally:
+            self.lib.deflateEnd(ctypes.byref(branch))
+
+    def _deflate(self, stream: _ZStream, data: bytes, flush: int) -> None:
+        """Feed all of ``data``; with Z_BLOCK, go on until the block is fully written."""
+        out = getattr(self._local, "out", None)
+        if out is None:
+            out = self._local.out = ctypes.create_string_buffer(_OUT_CHUNK)
+        source = ctypes.c_char_p(data)  # kept alive for the call
+        stream.next_in, stream.avail_in = ctypes.cast(source, ctypes.c_void_p), len(data)
+        while True:
+            stream.next_out, stream.avail_out = ctypes.addressof(out), _OUT_CHUNK
+            rc = self.lib.deflate(ctypes.byref(stream), flush)
+            if rc not in (_Z_OK, _Z_BUF_ERROR):
+                raise RuntimeError(f"deflate failed ({rc})")
+            if stream.avail_out != 0:  # room left: all input taken and, for Z_BLOCK, written
+                return
+
+
 class GzipPredictor(CompressorPredictor):
-    """DEFLATE (zlib, as in gzip) at ``level``; the lengths of ``zlib.compress``."""
+    """DEFLATE (zlib, as in gzip) at ``level``: the paper's lengths are ``zlib.compress``'s,
+    the refined ones the exact bit count of the same DEFLATE stream (libz)."""
 
     name = "gzip"
     COPY_FROM = 1024  # bytes of context; below, recompressing is as cheap as copying state
 
-    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         if not 0 <= level <= 9:
             raise SpecError(f"gzip level must be 0..9, got {level}")
-        super().__init__(level, context_window)
+        super().__init__(level, context_window, **refine)
         self._state: _DeflateState | None = None
+        self._bit_states: list[_BitDeflate] = []  # one per context offset in use
 
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, self.level)
@@ -149,7 +351,12 @@ class GzipPredictor(CompressorPredictor):
                 out.append(state.emitted + len(branch.compress(b)) + len(branch.flush()))
             return out
 
-        return self._map(tail_lengths, parallel=len(context) >= THREADS_FROM)
+        return self._map(tail_lengths, CANDIDATES, parallel=len(context) >= THREADS_FROM)
+
+    def continuation_bits(self, context: bytes, candidates: Sequence[bytes]) -> np.ndarray:
+        state = self._bit_state_for(context)
+        work = lambda part: [state.bits_after(u) for u in part]  # noqa: E731
+        return self._map(work, candidates, parallel=len(context) >= THREADS_FROM).astype(np.float64)
 
     def _state_for(self, context: bytes) -> _DeflateState:
         """Reuse the fed compressor when the context only grew; else start anew."""
@@ -160,16 +367,29 @@ class GzipPredictor(CompressorPredictor):
             state.feed(context[len(state.context) :])
         return state
 
+    def _bit_state_for(self, context: bytes) -> _BitDeflate:
+        """A libz stream fed ``context``: one whose context this one extends is fed the new
+        bytes; else a new one replaces the least recently used (one kept per offset)."""
+        for i, state in enumerate(self._bit_states):
+            if context.startswith(state.context) and state.fits(len(context)):
+                self._bit_states.append(self._bit_states.pop(i))
+                if len(context) > len(state.context):
+                    state.feed(context[len(state.context) :])
+                return state
+        state = _BitDeflate(self.level, context, margin=max(1, self.lookahead))
+        self._bit_states = (self._bit_states + [state])[-self.offsets :]
+        return state
+
 
 class ZstdPredictor(CompressorPredictor):
     """Zstandard at ``level``; the lengths of ``ZstdCompressor(level).compress``."""
 
     name = "zstd"
 
-    def __init__(self, level: int = 3, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(self, level: int = 3, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         if not -7 <= level <= 22:
             raise SpecError(f"zstd level must be -7..22, got {level}")
-        super().__init__(level, context_window)
+        super().__init__(level, context_window, **refine)
         self._local = threading.local()  # a ZstdCompressor may not be shared by threads
 
     def compress(self, data: bytes) -> bytes:
@@ -184,20 +404,29 @@ class ZstdPredictor(CompressorPredictor):
 
 
 class LzmaPredictor(CompressorPredictor):
-    """LZMA2 in the .xz container at ``preset``; the lengths of ``lzma.compress``."""
+    """LZMA at ``preset``: the paper's lengths are ``lzma.compress``'s (LZMA2 in .xz), the
+    refined ones raw LZMA1's (:meth:`fine_compress`)."""
 
     name = "lzma"
     # measured: threads ran at 0.7× — each call allocates the 8 MB dictionary's match
     # finder, and two threads doing so contend in the allocator
     threaded = False
 
-    def __init__(self, level: int = 6, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(self, level: int = 6, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         if not 0 <= level <= 9:
             raise SpecError(f"lzma preset must be 0..9, got {level}")
-        super().__init__(level, context_window)
+        super().__init__(level, context_window, **refine)
 
     def compress(self, data: bytes) -> bytes:
         return lzma.compress(data, preset=self.level)
+
+    def fine_compress(self, data: bytes) -> bytes:
+        """Raw LZMA1 with the preset's settings: the range coder's own end, no xz container
+        (whose blocks are padded to 4 bytes). The dictionary just covers the context, as
+        a larger one costs time to set up and finds nothing more."""
+        dictionary = max(1 << 12, 1 << (self.context_window + 64).bit_length())
+        filters = [{"id": lzma.FILTER_LZMA1, "preset": self.level, "dict_size": dictionary}]
+        return lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters)
 
     @staticmethod
     def library_version() -> str:
@@ -209,10 +438,10 @@ class Bz2Predictor(CompressorPredictor):
 
     name = "bz2"
 
-    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         if not 1 <= level <= 9:
             raise SpecError(f"bz2 level must be 1..9, got {level}")
-        super().__init__(level, context_window)
+        super().__init__(level, context_window, **refine)
 
     def compress(self, data: bytes) -> bytes:
         return bz2.compress(data, self.level)

@@ -31,6 +31,10 @@ class Predictor(Protocol):
     ``spec`` rebuilds an equal predictor through :func:`load_predictor`; ``fingerprint``
     names everything else the numbers depend on (codec library version, hash of model
     weights), so that a decoder can refuse a predictor that would decode differently.
+
+    Optional: ``sample_next(context, rng) -> int`` draws the next byte from the same
+    distribution (temperature 1, no truncation) more cheaply than ``logprobs`` would;
+    :func:`gencomp.sample` uses it when present.
     """
 
     spec: str
@@ -168,11 +172,20 @@ def load_predictor(spec: str) -> Predictor:
 # Builders import their module on use, so that `import gencomp` stays light (no torch).
 
 
+_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness")
+
+
 def _compressor(name: str) -> Callable[..., Predictor]:
     def build(**options: Any) -> Predictor:
         from gencomp.compressors import COMPRESSOR_PREDICTORS
 
-        return COMPRESSOR_PREDICTORS[name](**options)
+        family = _FAMILIES[name]
+        if options.get("paper"):
+            clash = [key for key in _REFINEMENTS if key in options]
+            if clash:
+                raise SpecError(f"{name}:paper is the one-step paper method; drop {', '.join(clash)}")
+        settings = {option.name: option.default for option in family.options} | options
+        return COMPRESSOR_PREDICTORS[name](**settings)
 
     return build
 
@@ -184,18 +197,29 @@ def _llm(**options: Any) -> Predictor:
 
 
 _WINDOW = Option("context_window", int, DEFAULT_CONTEXT_WINDOW, "bytes of context seen")
-for _name, _level, _help in (
-    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9"),
-    ("zstd", 3, "Zstandard via the zstandard package, level -7..22"),
-    ("lzma", 6, "LZMA2 in the .xz container (Python's lzma), preset 0-9"),
-    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9"),
+# Defaults (lookahead, offsets, sharpness): the best cross-entropy for the time, measured
+# by bench/compressor_xent.py on Wikipedia text; `NAME:paper` is the paper's one-step method.
+for _name, _level, _help, (_lookahead, _offsets, _sharpness) in (
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 4, 0.9)),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22", (8, 8, 0.6)),
+    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8)),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2)),
 ):
     register(
         Family(
             _name,
-            f"{_help}; p(b|x) ∝ 2^-(ℓ(x·b) − ℓ(x)), the paper's code-length method",
+            f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
             _compressor(_name),
-            (Option("level", int, _level, "compression level"), _WINDOW),
+            (
+                Option("level", int, _level, "compression level"),
+                _WINDOW,
+                Option("lookahead", int, _lookahead, "horizon in bytes of suggested continuations (0, 1: one step)"),
+                Option("spans", int, 16, "suggested continuations scored per step (with lookahead)"),
+                Option("offsets", int, _offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
+                Option("sharpness", float, _sharpness, "exponent on the summed weights (<1 flattens)"),
+                Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
+            ),
+            flags=("paper",),
         )
     )
 

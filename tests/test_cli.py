@@ -84,7 +84,7 @@ def test_force_overwrites(tmp_path):
         (["--prompt-file", "/nonexistent/notes.txt"], "/nonexistent/notes.txt does not exist"),
         (["--prompt-file", "/"], "/ is a folder, not a file"),
         (["-p", "a", "--prompt-file", "x"], "give either --prompt or --prompt-file, not both"),
-        (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window)"),
+        (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window, lookahead, spans, offsets, sharpness, paper)"),
         (["--out", "/nonexistent/dir/out.txt"], "folder /nonexistent/dir does not exist"),
     ],
 )

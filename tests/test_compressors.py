@@ -42,7 +42,7 @@ def test_gzip_state_follows_a_growing_and_changing_context(corpus):
 
 
 def test_context_window_crops_to_the_last_bytes(prose):
-    gzip = gencomp.load_predictor("gzip:context_window=512")
+    gzip = gencomp.load_predictor("gzip:paper,context_window=512")
     expected = from_code_lengths(8.0 * naive_lengths(gzip.compress, prose[-512:]))
     assert np.array_equal(gzip.logprobs(prose), expected)
 
@@ -64,6 +64,6 @@ def test_results_are_deterministic_across_instances(prose):
 
 def test_fingerprints_name_the_codec_library():
     fingerprints = {spec: gencomp.load_predictor(spec).fingerprint for spec in COMPRESSORS}
-    assert fingerprints["gzip"].startswith("gzip zlib 1.")
+    assert fingerprints["gzip"].startswith("gzip zlib 1.") and fingerprints["gzip"].endswith(" method 1")
     assert fingerprints["zstd"].startswith("zstd libzstd 1.")
     assert all("unknown" not in value for value in fingerprints.values()), fingerprints

@@ -56,8 +56,10 @@ def test_every_compressor_keeps_the_contract(spec, prose):
 def test_spec_options_are_parsed_and_typed():
     family, options = parse_spec("gzip:level=6,context_window=4096")
     assert family.name == "gzip" and options == {"level": 6, "context_window": 4096}
-    predictor = gencomp.load_predictor("zstd:level=19")
-    assert predictor.spec == "zstd:level=19,context_window=2048"
+    predictor = gencomp.load_predictor("zstd:level=19,paper")
+    assert predictor.spec == "zstd:level=19,context_window=2048,paper"
+    refined = gencomp.load_predictor("zstd:level=19")
+    assert refined.spec.startswith("zstd:level=19,context_window=2048,lookahead=")
     assert gencomp.load_predictor(predictor.spec).spec == predictor.spec
 
 
@@ -72,6 +74,7 @@ def test_llm_takes_a_bare_model_name():
     [
         ("gzipp", "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, llm"),
         ("gzip:lvl=3", "gzip has no option 'lvl'"),
+        ("gzip:paper,lookahead=4", "gzip:paper is the one-step paper method; drop lookahead"),
         ("gzip:level=high", "option level='high' is not a valid int"),
         ("gzip:9", "write options as key=value"),
     ],
@@ -89,5 +92,5 @@ def test_out_of_range_options_are_refused(spec):
 
 def test_families_list_their_options():
     names = {family.name: [o.name for o in family.options] for family in gencomp.families()}
-    assert names["gzip"][:2] == ["level", "context_window"]
+    assert names["gzip"][:2] == ["level", "context_window"] and "paper" in names["gzip"]
     assert "device" in names["llm"]

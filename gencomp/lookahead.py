@@ -1,0 +1,95 @@
+"""Look-ahead for code-length predictors: score multi-byte continuations, marginalise.
+
+A compressor with code length ℓ defines a weight 2^-ℓ(s) for every string s. The next-byte
+distribution that uses the most of it sums over continuations rather than stopping after
+one byte: p(b | x) ∝ Σ_u 2^-ℓ(x·u) over continuations u that start with b. The sum cannot
+run over every u, so it runs over the ones that carry most of the weight:
+- every single byte b (the paper's one-step term), and
+- every prefix (2..horizon bytes) of the continuations the context suggests, the way LZ77
+  would find them: the bytes that followed earlier occurrences of the context's suffix.
+When the context is in the middle of a repeat, the byte that continues it gains the
+weight of the whole cheap continuation, which a one-step length cannot see (LZ77 codes a
+match only from 3 bytes on, and a byte that starts one looks like any other literal).
+
+``sharpness`` (β) scales the summed log-weights before normalising, p ∝ (Σ 2^-ℓ)^β. The
+code lengths of a compressor are overconfident as probabilities (a new byte value costs
+tens of bits in a fresh Huffman tree); β < 1 flattens them, chosen by measurement in
+bench/compressor_xent.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gencomp.predictor import ALPHABET, normalize
+
+LN2 = math.log(2.0)
+MAX_SUFFIX = 64  # bytes: longer suffix matches rank equal; bounds the search
+
+
+def suggested_spans(context: bytes, count: int, horizon: int) -> list[bytes]:
+    """Up to ``count`` distinct continuations of ``horizon`` bytes that the context
+    suggests: what followed earlier occurrences of its suffix, longest match first (ties:
+    most recent). A continuation may run into the bytes it copies, as LZ77 matches may."""
+    data = np.frombuffer(context, dtype=np.uint8)
+    n = len(data)
+    if count < 1 or horizon < 1 or n < 2:
+        return []
+    ends = np.flatnonzero(data[:-1] == data[-1])  # earlier positions of the last byte
+    lengths = np.ones(len(ends), dtype=np.int64)
+    alive = np.arange(len(ends))
+    for k in range(1, MAX_SUFFIX):
+        starts = ends[alive] - k
+        alive = alive[starts >= 0]
+        alive = alive[data[ends[alive] - k] == data[n - 1 - k]]
+        if len(alive) == 0:
+            break
+        lengths[alive] = k + 1
+    order = np.lexsort((-ends, -lengths))  # longest suffix match, then most recent
+    spans: list[bytes] = []
+    for end in ends[order]:
+        span = _copy(context, int(end) + 1, horizon)
+        if span not in spans:
+            spans.append(span)
+            if len(spans) == count:
+                break
+    return spans
+
+
+def _copy(context: bytes, start: int, length: int) -> bytes:
+    """``length`` bytes copied from ``start`` on, LZ77-style (the copy may overlap itself)."""
+    out = bytearray(context)
+    for i in range(length):
+        out.append(out[start + i])
+    return bytes(out[len(context) :])
+
+
+def continuations(context: bytes, count: int, horizon: int) -> list[bytes]:
+    """The multi-byte continuations to score: every prefix of 2..horizon bytes of the
+    suggested spans, each once (single bytes are scored separately, all 256 of them)."""
+    if horizon < 2:
+        return []
+    seen: dict[bytes, None] = {}
+    for span in suggested_spans(context, count, horizon):
+        for size in range(2, horizon + 1):
+            seen.setdefault(span[:size])
+    return list(seen)
+
+
+def marginalise(bits: np.ndarray, extra: list[bytes], sharpness: float = 1.0) -> np.ndarray:
+    """Next-byte log-probabilities from code lengths in bits: ``bits[:256]`` for the single
+    bytes 0..255, ``bits[256:]`` for the continuations in ``extra``, in order.
+
+    p(b) ∝ (2^-bits[b] + Σ_{u in extra, u[0] = b} 2^-bits[u])^sharpness. Every byte keeps
+    its own one-step term, so every entry is finite."""
+    bits = np.asarray(bits, dtype=np.float64)
+    if bits.shape != (ALPHABET + len(extra),):
+        raise ValueError(f"expected {ALPHABET + len(extra)} lengths, got {bits.shape}")
+    scores = -(bits - bits.min()) * LN2
+    totals = scores[:ALPHABET].copy()
+    if extra:
+        first = np.fromiter((u[0] for u in extra), dtype=np.intp, count=len(extra))
+        np.logaddexp.at(totals, first, scores[ALPHABET:])
+    return normalize(sharpness * totals)

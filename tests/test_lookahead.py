@@ -1,0 +1,107 @@
+"""The refined compressor predictors: finer lengths, offsets, look-ahead (gencomp.lookahead)."""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+import pytest
+
+import gencomp
+from gencomp import coding
+from gencomp.compressors import CANDIDATES, _BitDeflate, naive_lengths
+from gencomp.lookahead import continuations, marginalise, suggested_spans
+from gencomp.predictor import SpecError, check_logprobs, from_code_lengths, normalize
+
+REFINED = ["gzip", "zstd", "lzma", "bz2", "gzip:lookahead=4,offsets=2", "zstd:lookahead=0,offsets=1"]
+
+
+def cross_entropy(predictor, chunk: bytes, stride: int = 1) -> float:
+    bits = [-predictor.logprobs(chunk[:t])[chunk[t]] / math.log(2) for t in range(0, len(chunk), stride)]
+    return float(np.mean(bits))
+
+
+@pytest.mark.parametrize("spec", REFINED)
+def test_refined_distributions_keep_the_contract(spec, prose):
+    context = prose[:700]
+    first, second = gencomp.load_predictor(spec), gencomp.load_predictor(spec)
+    logprobs = first.logprobs(context)
+    check_logprobs(logprobs)
+    assert np.array_equal(logprobs, second.logprobs(context))  # deterministic, fresh caches
+    assert np.array_equal(first.logprobs(context), logprobs)  # and with warm caches
+
+
+def test_only_the_cropped_context_counts(prose):
+    narrow = gencomp.load_predictor("gzip:context_window=600")
+    for end in (900, 901, 902):  # the window slides: states are rebuilt, not reused wrongly
+        fresh = gencomp.load_predictor("gzip:context_window=600")
+        assert np.array_equal(narrow.logprobs(prose[:end]), fresh.logprobs(prose[end - 600 : end]))
+
+
+@pytest.mark.parametrize("spec", ["gzip", "zstd:offsets=2"])
+def test_a_walk_agrees_with_a_cold_call(spec, prose):
+    walker = gencomp.load_predictor(spec)
+    for end in range(748, 761):  # context + look-ahead grow over the smallest window (762 B)
+        walked = walker.logprobs(prose[:end])
+    assert np.array_equal(walked, gencomp.load_predictor(spec).logprobs(prose[:760]))
+
+
+def test_paper_spec_is_the_plain_method(prose):
+    paper = gencomp.load_predictor("gzip:paper,context_window=512")
+    expected = from_code_lengths(8.0 * naive_lengths(paper.compress, prose[-512:]))
+    assert np.array_equal(paper.logprobs(prose), expected)
+    assert gencomp.load_predictor(paper.spec).spec == paper.spec
+
+
+def test_refined_predictors_keep_the_exact_paper_lengths(prose):
+    for name in ("gzip", "zstd"):
+        refined = gencomp.load_predictor(name)
+        assert np.array_equal(refined.candidate_lengths(prose[:1500]), naive_lengths(refined.compress, prose[:1500]))
+
+
+def test_paper_refuses_refinements():
+    with pytest.raises(SpecError, match="paper"):
+        gencomp.load_predictor("gzip:paper,lookahead=8")
+
+
+def test_deflate_bits_are_exact_and_incremental(prose):
+    context = prose[:1200]
+    grown = _BitDeflate(9, context[:1000], margin=300)
+    grown.feed(context[1000:])
+    fresh = _BitDeflate(9, context)
+    for b in CANDIDATES[::17]:
+        bits = fresh.bits_after(b)
+        assert grown.bits_after(b) == bits
+        # zlib.compress: the same DEFLATE stream padded to a byte, 2 header + 4 Adler-32 bytes
+        assert len(zlib.compress(context + b, 9)) == -(-bits // 8) + 6
+
+
+def test_suggested_spans_follow_the_longest_then_latest_match():
+    assert suggested_spans(b"abcXabcYabc", 2, 4) == [b"Yabc", b"Xabc"]
+    assert suggested_spans(b"xyzabab", 1, 5) == [b"ababa"]  # LZ77-style overlapping copy
+    assert continuations(b"abcXabcYabc", 1, 3) == [b"Ya", b"Yab"]
+    assert continuations(b"abcXabcYabc", 4, 1) == []
+
+
+def test_marginalise_without_continuations_is_the_one_step_distribution():
+    bits = np.arange(256, dtype=np.float64) / 7.0
+    assert np.allclose(marginalise(bits, []), from_code_lengths(bits))
+    assert np.allclose(marginalise(bits, [], 0.5), normalize(0.5 * from_code_lengths(bits)))
+    boosted = marginalise(np.append(bits, 0.0), [b"\xffab"])
+    assert boosted.argmax() == 255 and np.isfinite(boosted).all()
+
+
+def test_refined_gzip_models_real_text_better_than_the_paper(corpus):
+    chunk = corpus[300_000:300_600]
+    paper = cross_entropy(gencomp.load_predictor("gzip:paper"), chunk, stride=6)
+    refined = cross_entropy(gencomp.load_predictor("gzip"), chunk, stride=6)
+    assert refined < paper - 0.5, (refined, paper)
+
+
+@pytest.mark.parametrize("spec, size", [("gzip", 160), ("zstd", 160), ("lzma", 48), ("bz2", 48)])
+def test_refined_predictors_round_trip_through_the_coder(spec, size, prose):
+    predictor = gencomp.load_predictor(spec)
+    chunk = prose[:size]
+    coded = coding.encode_chunk(predictor, chunk)
+    assert coding.decode_chunk(gencomp.load_predictor(spec), coded.data, len(chunk)) == chunk
