@@ -6,6 +6,8 @@ import typer
 
 from gencomp_cli.models import models
 from gencomp_cli.sample import sample
+from gencomp_cli.codec import compress, decompress
+from gencomp_cli.evaluate import evaluate
 from gencomp_cli.compare import compare
 
 app = typer.Typer(
@@ -17,6 +19,9 @@ app = typer.Typer(
 )
 app.command()(sample)
 app.command()(models)
+app.command()(compress)
+app.command()(decompress)
+app.command()(evaluate)
 app.command()(compare)
 
 

@@ -1,0 +1,251 @@
+"""The .gcz file: arithmetic-coded chunks plus everything needed to decode them safely.
+
+Layout (integers little-endian)::
+
+    magic     8 bytes   b"\\x89GCZ\\r\\n\\x1a\\n" (as PNG's: catches text-mode transfers)
+    version   1 byte    1
+    size      4 bytes   size of the header that follows
+    header    JSON (one line), b"\\n", then each chunk's code size as an unsigned LEB128
+    crc       4 bytes   CRC-32 of version, size and header
+    payload   the chunks' codes, one after another
+
+The JSON names the predictor (its spec and fingerprint: codec library version or model
+weights hash), the original length and CRC-32, the chunk size (0: one stream) and the
+payload's CRC-32. Decoding checks the header before it loads any model and the payload
+before it decodes any byte, so damage is reported at once, never decoded into garbage;
+the original's CRC-32 then catches a model that computes differently from the encoder's.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from gencomp import coding
+from gencomp.datasets import CHUNK_SIZE
+from gencomp.predictor import GencompError, Predictor, load_predictor
+
+MAGIC = b"\x89GCZ\r\n\x1a\n"
+VERSION = 1
+_PREFIX = struct.Struct("<BI")  # version, header size
+_CRC = struct.Struct("<I")
+
+
+class ContainerError(GencompError):
+    """A file that cannot be decompressed; the message says why."""
+
+
+class NotAContainer(ContainerError):
+    pass
+
+
+class UnknownVersion(ContainerError):
+    pass
+
+
+class Truncated(ContainerError):
+    pass
+
+
+class Corrupted(ContainerError):
+    pass
+
+
+class ModelMismatch(ContainerError):
+    """The model the file needs is missing here, or computes differently."""
+
+
+@dataclass(frozen=True)
+class Header:
+    spec: str
+    fingerprint: str
+    length: int  # bytes of the original
+    crc32: int  # of the original
+    chunk_size: int  # 0: one stream with a sliding window
+    code_sizes: list[int] = field(default_factory=list)  # bytes of each chunk's code
+    payload_crc32: int = 0
+
+    def chunk_lengths(self) -> list[int]:
+        return coding.chunk_lengths(self.length, self.chunk_size)
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """A container's bytes and what went into them."""
+
+    data: bytes
+    payload_size: int  # bytes of arithmetic code, the container's header excluded
+    ideal_bits: float  # Σ -log2 p over the original under the predictor
+    chunks: int
+
+
+def compress(
+    predictor: Predictor,
+    data: bytes,
+    chunk_size: int = CHUNK_SIZE,
+    workers: int = 1,
+    advance: coding.Advance | None = None,
+) -> Compressed:
+    """Arithmetic-code ``data`` with ``predictor`` into a container."""
+    coded = coding.encode(predictor, data, chunk_size, workers, advance)
+    payload = b"".join(chunk.data for chunk in coded)
+    header = Header(
+        spec=predictor.spec,
+        fingerprint=predictor.fingerprint,
+        length=len(data),
+        crc32=zlib.crc32(data),
+        chunk_size=chunk_size,
+        code_sizes=[len(chunk.data) for chunk in coded],
+        payload_crc32=zlib.crc32(payload),
+    )
+    ideal = sum(chunk.ideal_bits for chunk in coded)
+    return Compressed(pack(header, payload), len(payload), ideal, len(coded))
+
+
+def decompress(blob: bytes, workers: int = 1, advance: coding.Advance | None = None) -> bytes:
+    """The original bytes of a container; ContainerError for anything wrong with it."""
+    header, payload = unpack(blob)
+    return decode(header, payload, load_model(header), workers, advance)
+
+
+def decode(
+    header: Header,
+    payload: bytes,
+    predictor: Predictor,
+    workers: int = 1,
+    advance: coding.Advance | None = None,
+) -> bytes:
+    """The original bytes from a checked header and payload (see :func:`unpack`) with the
+    predictor :func:`load_model` gave; ModelMismatch if they fail the original's CRC."""
+    starts = [0]
+    for size in header.code_sizes:
+        starts.append(starts[-1] + size)
+    codes = [payload[a:b] for a, b in zip(starts, starts[1:])]
+    try:
+        data = coding.decode(predictor, codes, header.chunk_lengths(), workers, advance)
+    except coding.CorruptStream:
+        data = None
+    if data is None or zlib.crc32(data) != header.crc32:
+        raise ModelMismatch(
+            f"decoding with {header.spec} did not give back the original (CRC-32 differs): "
+            "the model computed other probabilities than when the file was written"
+        )
+    return data
+
+
+def load_model(header: Header) -> Predictor:
+    """The predictor a header names, refused if it would decode differently."""
+    try:
+        predictor = load_predictor(header.spec)
+    except (GencompError, ImportError, ValueError) as error:
+        raise ModelMismatch(f"the file needs model {header.spec!r}, which cannot be loaded here: {error}") from None
+    if predictor.fingerprint != header.fingerprint:
+        raise ModelMismatch(
+            f"the file was written with {header.fingerprint!r} but {header.spec} here is "
+            f"{predictor.fingerprint!r}; decode it where that version is installed"
+        )
+    return predictor
+
+
+# ------------------------------------------------------------------ byte layout
+
+
+def pack(header: Header, payload: bytes) -> bytes:
+    """Container bytes for a header and the payload it describes."""
+    fields = {
+        "spec": header.spec,
+        "fingerprint": header.fingerprint,
+        "length": header.length,
+        "crc32": header.crc32,
+        "chunk_size": header.chunk_size,
+        "chunks": len(header.code_sizes),
+        "payload_crc32": header.payload_crc32,
+    }
+    body = json.dumps(fields, separators=(",", ":")).encode() + b"\n" + _leb128(header.code_sizes)
+    checked = _PREFIX.pack(VERSION, len(body)) + body
+    return MAGIC + checked + _CRC.pack(zlib.crc32(checked)) + payload
+
+
+def unpack(blob: bytes) -> tuple[Header, bytes]:
+    """(header, payload) of container bytes, every check passed; ContainerError if not."""
+    if not blob.startswith(MAGIC):
+        if blob and MAGIC.startswith(blob):
+            raise Truncated(f"the file is truncated ({len(blob)} bytes)")
+        raise NotAContainer("not a gencomp file (it does not start with the .gcz magic bytes)")
+    start = len(MAGIC)
+    if len(blob) < start + _PREFIX.size:
+        raise Truncated(f"the file is truncated ({len(blob)} bytes)")
+    version, size = _PREFIX.unpack_from(blob, start)
+    if version != VERSION:
+        raise UnknownVersion(
+            f"unknown container version {version} (this gencomp reads version {VERSION}); "
+            "decompress it with the gencomp that wrote it"
+        )
+    end = start + _PREFIX.size + size
+    if len(blob) < end + _CRC.size:
+        raise Truncated(f"the file is truncated: its header needs {end + _CRC.size} bytes, there are {len(blob)}")
+    if zlib.crc32(blob[start:end]) != _CRC.unpack_from(blob, end)[0]:
+        raise Corrupted("the file's header is corrupted (CRC-32 mismatch)")
+    header = _parse_header(blob[start + _PREFIX.size : end])
+    payload = blob[end + _CRC.size :]
+    expected = sum(header.code_sizes)
+    if len(payload) < expected:
+        raise Truncated(f"the file is truncated: {len(payload)} of {expected} payload bytes")
+    if len(payload) > expected:
+        raise Corrupted(f"the file has {len(payload) - expected} unexpected bytes after its payload")
+    if zlib.crc32(payload) != header.payload_crc32:
+        raise Corrupted("the file's payload is corrupted (CRC-32 mismatch)")
+    return header, payload
+
+
+def _parse_header(body: bytes) -> Header:
+    """Header fields, checked for consistency (the CRC passed, so this catches only files
+    written by something else)."""
+    text, _, sizes = body.partition(b"\n")
+    try:
+        fields = json.loads(text)
+        header = Header(
+            spec=str(fields["spec"]),
+            fingerprint=str(fields["fingerprint"]),
+            length=int(fields["length"]),
+            crc32=int(fields["crc32"]),
+            chunk_size=int(fields["chunk_size"]),
+            code_sizes=_unleb128(sizes),
+            payload_crc32=int(fields["payload_crc32"]),
+        )
+        consistent = (
+            header.length >= 0
+            and header.chunk_size >= 0
+            and len(header.code_sizes) == int(fields["chunks"]) == len(header.chunk_lengths())
+        )
+    except (ValueError, KeyError, TypeError):
+        consistent = False
+    if not consistent:
+        raise Corrupted("the file's header is malformed")
+    return header
+
+
+def _leb128(values: list[int]) -> bytes:
+    """Unsigned LEB128: 7 bits a byte, low bits first, high bit set on all but the last."""
+    out = bytearray()
+    for value in values:
+        while value >= 0x80:
+            out.append(0x80 | (value & 0x7F))
+            value >>= 7
+        out.append(value)
+    return bytes(out)
+
+
+def _unleb128(data: bytes) -> list[int]:
+    values, value, shift = [], 0, 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            values.append(value)
+            value, shift = 0, 0
+    if shift:
+        raise ValueError("unterminated LEB128 value")
+    return values

@@ -1,0 +1,142 @@
+"""The compression-rate table: the paper's data protocol, rates that equal a direct
+computation, lossless classical encodings, and `gencomp evaluate` end to end."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+import soundfile
+from PIL import Image
+from typer.testing import CliRunner
+
+from gencomp import coding, datasets
+from gencomp import evaluate as ev
+from gencomp.modalities import bytes_to_audio, to_7bit
+from gencomp.predictor import GencompError, load_predictor
+from gencomp_cli.main import app
+
+FAST = "zstd:paper,context_window=16"
+
+
+@pytest.fixture(scope="module")
+def bundled() -> list[ev.Modality]:
+    return [ev.select(m, sample=2, seed=1) for m in ev.bundled_data(random_bytes=4 * 2048)]
+
+
+def test_bundled_data_follows_the_paper(bundled):
+    assert [m.name for m in bundled] == ["text", "image", "audio", "random"]
+    for modality in bundled:
+        assert len(modality.chunks) == 2 and all(len(c) == 2048 for c in modality.chunks)
+    image = bundled[1].chunks[0]
+    patches = [p.tobytes() for name in datasets.BUNDLED_IMAGES for p in ev.modalities.image_patches(ev.modalities.to_grayscale(datasets.bundled_image(name)))]
+    assert image in patches  # a whole 32×64 grayscale patch, row-major
+
+
+def test_select_limit_and_sample(bundled):
+    text = ev.bundled_data(random_bytes=2048)[0]
+    assert ev.select(text, limit=3).chunks == text.chunks[:3]
+    drawn = ev.select(text, sample=3, seed=5).chunks
+    assert drawn == ev.select(text, sample=3, seed=5).chunks and len(drawn) == 3
+    assert all(chunk in text.chunks for chunk in drawn)
+
+
+@pytest.mark.parametrize("codec", list(ev.CODECS))
+def test_classical_rates_equal_a_direct_computation(bundled, codec):
+    results = {r.row: r for r in ev.evaluate_classical(bundled[:1], [codec])}
+    chunks = bundled[0].chunks
+    compress = ev.CODECS[codec][1]
+    header = len(compress(b"\0")) - 1
+    assert results[codec].compressed_bytes == len(compress(b"".join(chunks)))
+    assert results[f"{codec} (chunked)"].compressed_bytes == sum(len(compress(c)) for c in chunks) - header
+    assert results[codec].rate == pytest.approx(100 * len(compress(b"".join(chunks))) / 4096)
+
+
+def test_gzip_matches_the_gzip_module(bundled):
+    text = bundled[0]
+    (unchunked, _) = ev.classical_sizes("gzip", text.chunks)
+    assert unchunked == len(gzip.compress(b"".join(text.chunks), compresslevel=9, mtime=0))
+    assert ev.header_bytes("gzip") == 20  # 10-byte header, 8-byte trailer, 2 bytes of block around the byte
+
+
+def test_png_and_flac_are_lossless_encodings_of_the_bytes(bundled):
+    data = bundled[1].chunks[0]
+    pixels = np.asarray(Image.open(io.BytesIO(ev.CODECS["png"][1](data))))
+    assert pixels.shape == (32, 64) and pixels.tobytes() == data
+    samples, rate = soundfile.read(io.BytesIO(ev.CODECS["flac"][1](data)), dtype="int16")
+    assert rate == 16_000 and np.array_equal(samples, bytes_to_audio(data))
+
+
+def test_predictor_rate_counts_the_arithmetic_codes():
+    predictor = load_predictor(FAST)
+    modality = ev.Modality("text", "test", [datasets.text_corpus().data[:80], datasets.text_corpus().data[80:150]])
+    result = ev.evaluate_predictor(predictor, modality, label="zstd")
+    coded = coding.encode_chunks(predictor, modality.chunks)
+    assert result.row == "zstd" and result.raw_bytes == 150 and result.chunks == 2
+    assert result.compressed_bytes == sum(len(c.data) for c in coded)
+    assert result.rate == pytest.approx(100 * result.compressed_bytes / 150)
+    assert result.adjusted_rate == result.rate  # a compressor has no parameters
+    assert ev.mappings(predictor, "image") == ["8-bit"]
+
+
+def test_seven_bit_mapping_codes_shifted_bytes_and_scales_by_8_over_7():
+    predictor = load_predictor(FAST)
+    chunk = datasets.bundled_image("camera")[200, :96].tobytes()
+    result = ev.evaluate_predictor(predictor, ev.Modality("image", "test", [chunk]), mapping="7-bit")
+    (coded,) = coding.encode_chunks(predictor, [to_7bit(chunk)])
+    assert result.compressed_bytes == len(coded.data)
+    assert result.rate == pytest.approx(100 * 8 / 7 * len(coded.data) / len(chunk))
+
+
+def test_file_data_groups_images_audio_and_text(tmp_path):
+    Image.fromarray(datasets.bundled_image("camera")[:64, :128]).save(tmp_path / "photo.png")
+    shutil.copy(datasets.bundled_speech(), tmp_path / "speech.wav")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_bytes(b"hello " * 400)
+    (tmp_path / "notes" / "b.bin").write_bytes(bytes([0xFF, 0xFE, 0x00]) * 10)
+    groups = {m.name: m for m in ev.file_data([tmp_path / "photo.png", tmp_path / "speech.wav", tmp_path / "notes"])}
+    assert set(groups) == {"image", "audio", "text", "bytes"}
+    assert len(groups["image"].chunks) == 4 and all(len(c) == 2048 for c in groups["image"].chunks)
+    assert groups["audio"].size == 14259  # 0.9 s at 16 kHz, one byte a sample
+    assert [len(c) for c in groups["text"].chunks] == [2048, 352]
+    with pytest.raises(GencompError, match="does not exist"):
+        ev.file_data([tmp_path / "missing.wav"])
+
+
+def test_cli_evaluate_json_csv_and_table(tmp_path):
+    (tmp_path / "a.txt").write_bytes(datasets.text_corpus().data[:200])
+    runner = CliRunner()
+    common = ["evaluate", "--data", str(tmp_path / "a.txt"), "--model", FAST, "--workers", "1"]
+    result = runner.invoke(app, common + ["--json", "-"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    rows = {(r["row"], r["modality"]): r for r in document["results"]}
+    assert rows[("gzip", "text")]["compressed_bytes"] == len(gzip.compress(datasets.text_corpus().data[:200], 9, mtime=0))
+    assert rows[(f"{FAST} → coder", "text")]["raw_bytes"] == 200
+    assert document["data"]["text"]["chunks"] == 1
+    assert "text: 1 of 1 chunk(s), 200 bytes" in result.stderr
+    result = runner.invoke(app, common + ["--no-classical", "--csv", str(tmp_path / "r.csv")])
+    assert result.exit_code == 0, result.stderr
+    assert "Compression rate" in result.stdout and f"{FAST} → coder" in result.stdout
+    (line,) = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert line["modality"] == "text" and float(line["rate"]) > 0
+
+
+def test_cli_evaluate_rejects_bad_options():
+    result = CliRunner().invoke(app, ["evaluate", "--limit", "0"])
+    assert result.exit_code == 1 and "--limit must be at least 1" in result.stderr and result.stdout == ""
+
+
+def test_llm_gets_both_mappings_and_an_adjusted_rate(llm_predictor):
+    assert ev.mappings(llm_predictor, "image") == ["8-bit", "7-bit"]
+    assert ev.mappings(llm_predictor, "text") == ["8-bit"]
+    parameters = ev.parameter_count(llm_predictor)
+    assert parameters > 100_000_000  # SmolLM2-135M
+    chunk = datasets.text_corpus().data[:40]
+    result = ev.evaluate_predictor(llm_predictor, ev.Modality("text", "test", [chunk]))
+    assert result.adjusted_rate == pytest.approx(100 * (result.compressed_bytes + 2 * parameters) / 40)
