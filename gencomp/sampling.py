@@ -74,9 +74,16 @@ def sample(
         raise ValueError(f"length must be >= 0, got {length}")
     check_sampling(temperature, top_k, top_p)
     rng = np.random.default_rng(seed)
+    # Untruncated sampling at T=1 may use the predictor's own draw (a language model
+    # then pays a model step only when the drawn byte ends a token, as generate() does).
+    plain = temperature == 1 and top_k == 0 and top_p == 1
+    own_draw = getattr(predictor, "sample_next", None) if plain else None
     context = bytearray(prompt)
     for _ in range(length):
         window = crop(context, predictor.context_window)
-        byte = draw(warp(predictor.logprobs(window), temperature, top_k, top_p), rng)
+        if own_draw is not None:
+            byte = own_draw(window, rng)
+        else:
+            byte = draw(warp(predictor.logprobs(window), temperature, top_k, top_p), rng)
         context.append(byte)
         yield byte

@@ -18,3 +18,13 @@ def prose(corpus: bytes) -> bytes:
     """2 KB of real English prose from the middle of the corpus (one paper chunk)."""
     start = len(corpus) // 2
     return corpus[start : start + 2048]
+
+
+@pytest.fixture(scope="session")
+def llm_predictor():
+    """The bundled SmolLM2 as a predictor, loaded once per test session (the first run
+    of a machine also builds the de-quantised cache, about 40 s). Tests that need a
+    fresh beam build ``LLMPredictor(loaded=llm_predictor.loaded)``: no reload."""
+    import gencomp
+
+    return gencomp.load_predictor("llm:device=cpu")

@@ -1,0 +1,440 @@
+"""A causal language model as a next-byte predictor.
+
+The model predicts tokens; the predictor marginalises over them (``gencomp.llm_bytes`` has
+the tables). It tracks a small beam of tokenisations of the bytes seen so far: each
+hypothesis h is (committed tokens T, pending bytes s, weight w = P(T) · M_T(s)), where
+M_T(u) is the mass of the tokens whose bytes start with u after T. Then
+
+    p(b | h) = [ M_T(s·b) + q(tok(s) | T) · M_T'(b) / M_T'("") ] / M_T(s),   T' = T + tok(s)
+
+(the pending token goes on with b, or it ends exactly at s and the next one starts with
+b), and p(b) = Σ_h w_h p(b | h) / Σ_h w_h. After the byte is seen each hypothesis splits
+into those two cases; the ``BEAM`` heaviest are kept. Following a single tokenisation
+fails in BPE (a prefix of a token is often not a token, so greedy continuations
+dead-end); four hypotheses matched token-level cross-entropy in the prototype.
+
+Every byte keeps probability: the beam's distribution is mixed with the uniform one,
+p = (1 − FLOOR) p_beam + FLOOR / 256. This costs at most −log2(1 − FLOOR) ≈ 0.00035
+bits per byte, and a byte the beam cannot produce (e.g. one of the bytes with no token,
+see ``llm_bytes``) costs about 20 bits. When the seen byte has no beam mass the beam
+restarts from its heaviest hypothesis: its pending bytes are committed as tokens, then
+the byte itself (as its ``<0xMM>`` escape if it has no token).
+
+KV cache: each node of the tree of token sequences keeps its own token's keys and values.
+A model step puts the parent's path into one transformers ``DynamicCache`` (cropping
+it to the common prefix with the path already there and appending stored entries, no
+recomputation) and runs the new token(s). The left-to-right pattern thus costs about
+one model step per token hypothesis, never a pass over the whole context.
+
+Model steps go where they matter: a token sequence (a hypothesis' tokens, or the end of
+its pending token) holding less than ``STEP_MIN`` of the beam's mass is scored without
+its own step, with the next-token and first-byte distributions of its nearest computed
+ancestor as a proxy. Measured on English prose (bench/llm_xent.py): at 0.001, about 0.55
+steps per byte (two per token) and byte-level = token-level cross-entropy within 1%; at
+0.01 half the steps, but a tokenisation scored by proxy was pruned once ("F·ran·z") and
+cost 5% on a 256-byte chunk. ``sample_next`` draws the branch first and steps only for
+the token ends it draws (≈ one step per token, as ``generate``).
+
+Window: the predictor sees at most ``context_window`` bytes. A call whose context extends
+the previous one by at most ``MAX_WALK`` bytes, or is the previous context slid forward
+while the bytes the beam holds are still inside it, walks the new bytes. Any other call
+anchors afresh: the context is tokenised, all but its last token run in one pass (the
+last token stays pending, so it can still grow), and the beam starts with that one
+hypothesis. When the window is full (or the tokens would exceed the model's positions),
+the anchor is the last half window, so sliding costs one pass of half a window per half
+window of bytes.
+
+Determinism: the result of a call is a function of the sequence of calls (the anchor, and
+so the floats of each model step, depend on the calls since the last anchor), so the
+arithmetic coder's encoder and decoder, walking x[:0], x[:1], ..., x[:n], get
+bit-identical arrays. A node's probabilities are computed on the exact stored keys and
+values of its path, whatever the cache held before, and the start token always gets its
+own one-token step, so walking the same bytes again from the same anchor, in the same or
+a fresh predictor, gives bit-identical arrays too (tested). A cold call on x[:n]
+(anchored there) agrees with the walk only approximately (it starts from one
+tokenisation, not the walk's beam). With ``kv_cache=False`` every node is computed by a full
+forward pass over its tokens: slow, the reference the tests compare the cache against.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gencomp.llm_bytes import ByteVocab, Split
+from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
+
+BEAM = 4  # tokenisation hypotheses kept
+FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
+STEP_MIN = 0.001  # beam mass below which a new token sequence is scored without a model step
+SAMPLE_STEP_MIN = 0.05  # the same for sample_next, where proxies only shape later weights
+MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
+
+
+class _Node:
+    """A token sequence: its last token, the parent sequence, that token's keys and values
+    (one (k, v) pair per layer), and, while the beam needs them, the next-token
+    probabilities in the vocabulary's sorted order and the first-byte masses."""
+
+    __slots__ = ("parent", "token", "depth", "kv", "p", "first")
+
+    def __init__(self, parent: _Node | None, token: int) -> None:
+        self.parent = parent
+        self.token = token
+        self.depth = 1 if parent is None else parent.depth + 1
+        self.kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.p: np.ndarray | None = None
+        self.first: np.ndarray | None = None  # M(b) / M("") for all b: a token starts with b
+
+    def path(self) -> list[_Node]:
+        nodes = []
+        node: _Node | None = self
+        while node is not None:
+            nodes.append(node)
+            node = node.parent
+        return nodes[::-1]
+
+
+@dataclass
+class _Hypothesis:
+    node: _Node  # committed tokens
+    pending: bytes  # bytes of the token in progress
+    split: Split  # the tokens that start with ``pending``
+    logw: float  # log P(tokens) + log M(pending), up to a constant shared by the beam
+    # next-token probabilities (sorted) and first-byte distribution after ``node``; while
+    # ``node`` is too unlikely to pay its model step, those of its nearest computed ancestor
+    probs: np.ndarray | None = None
+    first: np.ndarray | None = None
+    # filled by _fill_cases: p(b | h) as its two cases
+    goes_on: np.ndarray | None = None  # M(pending·b) / M(pending)
+    ends: float = 0.0  # q(tok(pending)) / M(pending)
+    end_node: _Node | None = None  # tokens + tok(pending)
+    after: np.ndarray | None = None  # first-byte distribution after end_node (or a proxy)
+
+
+class LLMPredictor:
+    """Next-byte predictor from a causal LM (see the module docstring for the method).
+
+    Options beyond the registry's: ``kv_cache=False`` recomputes every model step from
+    scratch (the tests' reference), ``loaded`` reuses an already loaded model.
+    """
+
+    def __init__(
+        self,
+        model: str = "",
+        device: str = "auto",
+        dtype: str = "auto",
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        *,
+        kv_cache: bool = True,
+        step_min: float = STEP_MIN,
+        loaded: LoadedModel | None = None,
+    ) -> None:
+        if context_window < 2:
+            raise ValueError(f"context_window must be at least 2 bytes, got {context_window}")
+        self.loaded = loaded or load_model(model, device, dtype)
+        self.model_name = "" if self.loaded.name == BUNDLED_NAME else self.loaded.name
+        self.context_window = context_window
+        self.kv_cache = kv_cache
+        self.step_min = step_min
+        self.model = self.loaded.model
+        self.vocab = ByteVocab(self.loaded.tokenizer)
+        config = self.model.config
+        self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
+        self.bos = self._start_token()
+        self._root = _Node(None, self.bos)  # every token sequence starts here
+        self._cache_path: list[_Node] = []
+        self._cache: object | None = None
+        self._beam: list[_Hypothesis] = []
+        self._seen = b""  # bytes the beam has consumed since its anchor
+        self._context = b""  # the last call's (cropped) context
+        self._result: np.ndarray | None = None
+        self.model_steps = 0  # forward passes run (for benchmarks)
+
+    @property
+    def spec(self) -> str:
+        model = f"{self.model_name}," if self.model_name else ""
+        return (
+            f"llm:{model}device={self.loaded.device.type},"
+            f"dtype={str(self.loaded.dtype).removeprefix('torch.')},"
+            f"context_window={self.context_window}"
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """What else the numbers depend on: the weights, the libraries, the method's constants."""
+        import transformers
+
+        return (
+            f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
+            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<LLMPredictor {self.spec}>"
+
+    def _start_token(self) -> int:
+        """``<|endoftext|>`` where the vocabulary has it (the document separator of GPT-2
+        style pretraining), else the tokenizer's BOS, else its EOS."""
+        tokenizer = self.loaded.tokenizer
+        for candidate in (tokenizer.get_vocab().get("<|endoftext|>"), tokenizer.bos_token_id, tokenizer.eos_token_id):
+            if candidate is not None:
+                return int(candidate)
+        raise ValueError("the tokenizer has no <|endoftext|>, BOS or EOS token to start from")
+
+    # ------------------------------------------------------------------ Predictor
+
+    def logprobs(self, context: bytes) -> np.ndarray:
+        x = crop(bytes(context), self.context_window)
+        if self._result is None or x != self._context:
+            self._advance(x, lazy=False)
+            self._result = self._distribution()
+        return self._result.copy()
+
+    def sample_next(self, context: bytes, rng: np.random.Generator) -> int:
+        """Draw the next byte at temperature 1 without truncation, paying a model step only
+        when the draw ends a token: the branch (which hypothesis; goes on or ends) is
+        drawn first, then the byte. For the hypotheses above ``SAMPLE_STEP_MIN`` of the
+        beam the draw is exactly distributed as ``logprobs`` with every token end
+        computed; lighter ones, and token ends that were not drawn (in the beam's weight
+        update), use the proxy first-byte distribution. Three uniforms per byte."""
+        x = crop(bytes(context), self.context_window)
+        if self._result is None or x != self._context:
+            self._advance(x, lazy=True)
+        self._result = None  # the distribution of this context is not computed
+        weights = self._fill_cases(lazy=True)
+        u, v = rng.random(), rng.random()
+        if u < FLOOR:
+            return min(int(v * ALPHABET), ALPHABET - 1)
+        parts = [w * h.goes_on for h, w in zip(self._beam, weights)]
+        ends = np.array([w * h.ends for h, w in zip(self._beam, weights)])
+        on = np.array([part.sum() for part in parts])
+        pick = int(np.searchsorted(np.cumsum(np.concatenate([on, ends])), v * (on.sum() + ends.sum()), side="right"))
+        pick = min(pick, 2 * len(self._beam) - 1)
+        if pick < len(self._beam):
+            cdf = np.cumsum(parts[pick])
+        else:
+            h = self._beam[pick - len(self._beam)]
+            self._ensure(h.end_node)
+            h.after = h.end_node.first
+            cdf = np.cumsum(h.after)
+        return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), ALPHABET - 1)
+
+    def _advance(self, x: bytes, lazy: bool) -> None:
+        """Bring the beam to context ``x``: walk the new bytes, or anchor afresh."""
+        new = self._walkable(x)
+        if new is None:
+            self._anchor(x)
+        else:
+            for byte in new:
+                self._fill_cases(lazy)
+                self._observe(byte)
+        self._context = x
+
+    def _walkable(self, x: bytes) -> bytes | None:
+        """The bytes to walk if ``x`` ends with the seen bytes plus a few new ones, else None."""
+        if not self._beam:
+            return None
+        seen, prev = self._seen, self._context
+        for shift in range(0, len(prev) - len(seen) + 1):  # the window may have slid
+            if x.startswith(prev[shift:]):
+                new = x[len(prev) - shift :]
+                depth = max(h.node.depth for h in self._beam)
+                if len(new) <= MAX_WALK and depth + 8 * (len(new) + 1) < self.max_tokens:
+                    return new
+                return None
+        return None
+
+    def _anchor(self, x: bytes) -> None:
+        """Start a fresh beam on ``x``: all of it, or its last half window when the window
+        is full or the tokens would not fit the model."""
+        if len(x) >= self.context_window:
+            x = x[-(self.context_window // 2) :]
+        ids = self.vocab.encode(x)
+        while len(ids) + 8 > self.max_tokens:
+            x = x[len(x) // 2 :]
+            ids = self.vocab.encode(x)
+        self._ensure(self._root)  # its own one-token step, whatever follows
+        last = self.vocab.token_bytes[ids[-1]] if ids else None
+        if last and x[-1] not in self.vocab.escapes:  # the last token stays pending
+            node, pending = self._extend(self._root, ids[:-1]), last
+        else:
+            node, pending = self._extend(self._root, ids), b""
+        self._beam = [_Hypothesis(node, pending, self.vocab.split(pending), 0.0, node.p, node.first)]
+        self._seen = x
+
+    # ------------------------------------------------------------------ the beam
+
+    def _distribution(self) -> np.ndarray:
+        """p(next byte) as normalised natural logs; fills each hypothesis' two cases."""
+        weights = self._fill_cases()
+        mixed = np.zeros(ALPHABET)
+        for h, w in zip(self._beam, weights):
+            mixed += w * h.goes_on
+            if h.ends > 0.0:
+                mixed += (w * h.ends) * h.after
+        return normalize(np.log((1.0 - FLOOR) * mixed + FLOOR / ALPHABET))
+
+    def _fill_cases(self, lazy: bool = False) -> np.ndarray:
+        """p(b | h) as its two cases, for the hypotheses that lack them; returns the
+        hypotheses' normalised weights. A token end that is likely enough gets its model
+        step (unless ``lazy``: ``sample_next`` steps only for the end it draws); an
+        unlikely one is scored with the parent's first-byte distribution instead."""
+        weights = np.array([h.logw for h in self._beam])
+        weights = np.exp(weights - weights.max())
+        weights /= weights.sum()
+        step_min = max(self.step_min, SAMPLE_STEP_MIN) if lazy else self.step_min
+        for h, w in zip(self._beam, weights):
+            if h.goes_on is None:
+                if w >= step_min or h.probs is None:
+                    self._ensure(h.node)
+                if h.node.p is not None:
+                    h.probs, h.first = h.node.p, h.node.first
+                on, end = ByteVocab.masses(h.probs, h.split)
+                total = on.sum() + end
+                h.goes_on = on / total
+                h.ends = end / total
+                if end > 0.0:
+                    h.end_node = _Node(h.node, self.vocab.token_of(h.split))
+            if h.ends > 0.0 and h.after is None and not lazy:
+                if w * h.ends >= step_min:
+                    self._ensure(h.end_node)
+                    h.after = h.end_node.first
+                else:
+                    h.after = h.first
+        return weights
+
+    def _observe(self, byte: int) -> None:
+        """Move the beam past ``byte`` (the cases must be filled)."""
+        children: list[_Hypothesis] = []
+        for h in self._beam:
+            if h.ends > 0.0 and h.after is None:  # an end sample_next did not draw
+                h.after = h.first
+            if h.goes_on[byte] > 0.0:
+                split = self.vocab.child(h.split, byte)
+                logw = h.logw + math.log(h.goes_on[byte])
+                children.append(_Hypothesis(h.node, h.pending + bytes([byte]), split, logw, h.probs, h.first))
+            if h.ends > 0.0 and h.after[byte] > 0.0:
+                split = self.vocab.child(self.vocab.root, byte)
+                logw = h.logw + math.log(h.ends) + math.log(h.after[byte])
+                probs = h.end_node.p if h.end_node.p is not None else h.probs
+                children.append(_Hypothesis(h.end_node, bytes([byte]), split, logw, probs, h.after))
+        if children:
+            children.sort(key=lambda c: -c.logw)  # stable: ties keep their order
+            children = children[:BEAM]
+            top = children[0].logw
+            for c in children:
+                c.logw -= top
+        else:
+            children = [self._restart(byte)]
+        live = {id(c.node) for c in children}
+        for h in self._beam:  # free the probabilities no hypothesis needs any more
+            for node in (h.node, h.end_node):
+                if node is not None and id(node) not in live:
+                    node.p = node.first = None
+        self._beam = children
+        self._seen += bytes([byte])
+
+    def _restart(self, byte: int) -> _Hypothesis:
+        """The heaviest hypothesis with its pending bytes committed, then ``byte``."""
+        h = self._beam[0]
+        if byte in self.vocab.escapes:
+            node = self._extend(h.node, self.vocab.encode(h.pending) + self.vocab.escapes[byte])
+            return _Hypothesis(node, b"", self.vocab.root, 0.0, node.p, node.first)
+        node = self._extend(h.node, self.vocab.encode(h.pending))
+        return _Hypothesis(node, bytes([byte]), self.vocab.child(self.vocab.root, byte), 0.0, node.p, node.first)
+
+    # ------------------------------------------------------------------ model steps
+
+    def _extend(self, node: _Node, tokens: list[int]) -> _Node:
+        """The node for ``node``'s tokens + ``tokens``, with its probabilities computed."""
+        for token in tokens:
+            node = _Node(node, token)
+        self._ensure(node)
+        return node
+
+    def _ensure(self, node: _Node) -> None:
+        """Compute ``node``'s probabilities if it has none: in one pass over it and its
+        ancestors that have no stored keys, or, if its probabilities were freed, by one
+        step on its parent's keys (its own stored keys stay as they were)."""
+        if node.p is not None:
+            return
+        chain = [node]
+        while self.kv_cache and chain[0].kv is None and chain[0].parent is not None and chain[0].parent.kv is None:
+            chain.insert(0, chain[0].parent)
+        self._set_probs(node, self._forward(chain))
+
+    @torch.inference_mode()
+    def _forward(self, chain: list[_Node]) -> torch.Tensor:
+        """Run ``chain``'s tokens after their parent's path; store their keys and values.
+        Returns the logits after the last token."""
+        self.model_steps += 1
+        device = self.loaded.device
+        if not self.kv_cache:
+            ids = torch.tensor([[n.token for n in chain[-1].path()]], device=device)
+            return self.model(input_ids=ids, use_cache=False).logits[0, -1]
+        cache = self._cache_for(chain[0].parent)
+        ids = torch.tensor([[n.token for n in chain]], device=device)
+        logits = self.model(input_ids=ids, cache=cache, use_cache=True).logits[0, -1]
+        if chain[0].kv is not None:  # a recomputation: the stored entries stay the truth
+            cache.crop(-len(chain))
+            return logits
+        start = len(self._cache_path)
+        for i, node in enumerate(chain):
+            node.kv = [
+                (layer.keys[:, :, start + i : start + i + 1].clone(), layer.values[:, :, start + i : start + i + 1].clone())
+                for layer in cache.layers
+            ]
+        self._cache_path = self._cache_path + chain
+        return logits
+
+    def _cache_for(self, parent: _Node | None):
+        """The DynamicCache holding exactly ``parent``'s path (stored entries, no compute)."""
+        from transformers import DynamicCache
+
+        path = parent.path() if parent is not None else []
+        common = 0
+        for have, want in zip(self._cache_path, path):
+            if have is not want:
+                break
+            common += 1
+        if self._cache is None or common == 0:
+            self._cache, self._cache_path = DynamicCache(config=self.model.config), []
+        elif common < len(self._cache_path):
+            self._cache.crop(common - len(self._cache_path))
+            self._cache_path = self._cache_path[:common]
+        if len(path) > common:
+            fresh = path[common:]
+            for layer in range(len(fresh[0].kv)):
+                keys = torch.cat([n.kv[layer][0] for n in fresh], dim=-2)
+                values = torch.cat([n.kv[layer][1] for n in fresh], dim=-2)
+                self._cache.update(keys, values, layer)
+            self._cache_path = path
+        return self._cache
+
+    def _set_probs(self, node: _Node, logits: torch.Tensor) -> None:
+        probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
+        node.p = probs[self.vocab.order]
+        first, _ = ByteVocab.masses(node.p, self.vocab.root)
+        node.first = first / first.sum()
+
+    # ------------------------------------------------------------------ measurement
+
+    @torch.inference_mode()
+    def token_level_bits(self, data: bytes, text_only: bool = False) -> float:
+        """The model's own cross-entropy of ``data`` in bits: −Σ log2 q(token) over its
+        tokenisation (as ``vocab.encode`` gives it), after the start token, in one pass.
+        ``text_only`` renormalises q over the tokens that have bytes, as the byte model
+        does (it conditions on the text going on, so it never pays for an end of text)."""
+        ids = [self.bos, *self.vocab.encode(data)]
+        tensor = torch.tensor([ids], device=self.loaded.device)
+        logits = self.model(input_ids=tensor, use_cache=False).logits[0, :-1].double()
+        if text_only:
+            special = [i for i, b in enumerate(self.vocab.token_bytes) if b is None]
+            logits[:, special] = -math.inf
+        logq = torch.log_softmax(logits, dim=-1)
+        return float(-logq[torch.arange(len(ids) - 1), tensor[0, 1:]].sum() / math.log(2))
