@@ -21,12 +21,15 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(VENV)/bin/gencomp sample --model gzip --length 300 --seed 0
+	@echo
+	$(VENV)/bin/gencomp sample --model llm --length 300 --seed 0
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/compressor_speed.py
+	$(PY) bench/llm_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -2,9 +2,10 @@
 
 Same model, prompt and number of bytes, measured side by side in one run (alternating,
 so that other load on the machine hits both alike; medians are printed):
-- ``gencomp.sample(predictor, prompt, n, seed=…)``: byte by byte through ``logprobs``;
-- ``LLMPredictor.sample_next`` (temperature 1): the branch drawn first, so a model step
-  only where a token ends;
+- ``gencomp.sample(predictor, prompt, n, seed=…)`` at temperature 1: it uses
+  ``LLMPredictor.sample_next``, the branch drawn first, so a model step only where a
+  token ends;
+- byte by byte through the full ``logprobs`` (the path for top-k, top-p, T != 1);
 - ``model.generate(do_sample=True)`` until its tokens decode to at least n bytes
   (special tokens suppressed, so that both write text).
 Then the time of one model step (one token on a KV cache of the prompt's length) against
@@ -27,10 +28,12 @@ import gencomp
 from gencomp import datasets
 from gencomp.llm import LLMPredictor
 from gencomp.predictor import crop
+from gencomp.sampling import draw
 
 
 def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
-    """(seconds, model steps) to sample n bytes with a fresh beam: ``gencomp.sample``."""
+    """(seconds, model steps) for ``gencomp.sample`` at its defaults with a fresh beam: at
+    temperature 1 it uses ``LLMPredictor.sample_next`` (the branch drawn first)."""
     fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window)
     start = time.perf_counter()
     out = bytes(gencomp.sample(fresh, prompt, n, seed=seed))
@@ -38,14 +41,15 @@ def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> t
     return time.perf_counter() - start, fresh.model_steps
 
 
-def branch_first_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
-    """The same with ``LLMPredictor.sample_next`` (temperature 1): a step only per token end drawn."""
+def logprobs_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
+    """The same through the full distribution every byte (what top-k/top-p/T != 1 use)."""
     fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window)
     rng = np.random.default_rng(seed)
     out = bytearray(prompt)
     start = time.perf_counter()
     for _ in range(n):
-        out.append(fresh.sample_next(crop(out, fresh.context_window), rng))
+        logprobs = fresh.logprobs(crop(out, fresh.context_window))
+        out.append(draw(np.exp(logprobs), rng))
     return time.perf_counter() - start, fresh.model_steps
 
 
@@ -122,16 +126,16 @@ def main() -> None:
         seconds, steps = sample_bytes(predictor, prompt, n, seed)
         ours.append(n / seconds)
         print(f"  round {seed}: gencomp.sample  {n / seconds:6.1f} B/s ({steps / n:.3f} model steps/B)", flush=True)
-        seconds, steps = branch_first_bytes(predictor, prompt, n, seed)
+        seconds, steps = logprobs_bytes(predictor, prompt, n, seed)
         branch.append(n / seconds)
-        print(f"  round {seed}: sample_next     {n / seconds:6.1f} B/s ({steps / n:.3f} model steps/B)", flush=True)
+        print(f"  round {seed}: logprobs        {n / seconds:6.1f} B/s ({steps / n:.3f} model steps/B)", flush=True)
         seconds, tokens = generate_bytes(predictor, prompt, n, seed)
         theirs.append(n / seconds)
         print(f"  round {seed}: generate        {n / seconds:6.1f} B/s ({tokens / n:.3f} tokens/B)", flush=True)
     a, c, b = statistics.median(ours), statistics.median(branch), statistics.median(theirs)
     print(f"generate(do_sample=True) {b:.1f} B/s")
-    print(f"gencomp.sample (logprobs each byte) {a:.1f} B/s: {a / b:.2f}x generate")
-    print(f"sample_next (branch first, T=1)     {c:.1f} B/s: {c / b:.2f}x generate")
+    print(f"gencomp.sample (T=1, branch first)   {a:.1f} B/s: {a / b:.2f}x generate")
+    print(f"full logprobs every byte             {c:.1f} B/s: {c / b:.2f}x generate")
 
     step = step_seconds(predictor, prompt)
     weights = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
