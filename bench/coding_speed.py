@@ -86,7 +86,7 @@ def endings(pairs: list[tuple[np.ndarray, int]], trials: int, length: int) -> No
         quantised = sum(-math.log2((t[b + 1] - t[b]) / coding.TOTAL) for t, b in zip(tables, symbols)) / 8
         ours.append(len(encoder.finish()) - quantised)
         # the same rule at constriction's 24 bits: frequency - 1 as float64 reproduces it exactly
-        freqs = np.array([_frequencies(lp, 24) for lp, _ in window])
+        freqs = np.array([np.diff(coding.quantize(lp, total_bits=24)) for lp, _ in window])
         range_encoder = constriction.stream.queue.RangeEncoder()
         range_encoder.encode(symbols, model, (freqs - 1).astype(np.float64))
         quantised24 = sum(-math.log2(f[b] / 2**24) for f, b in zip(freqs, symbols)) / 8
@@ -96,16 +96,6 @@ def endings(pairs: list[tuple[np.ndarray, int]], trials: int, length: int) -> No
         f"this coder mean {np.mean(ours):.2f} max {np.max(ours):.2f}; "
         f"constriction mean {np.mean(theirs):.2f} max {np.max(theirs):.2f}"
     )
-
-
-def _frequencies(logprobs: np.ndarray, bits: int) -> np.ndarray:
-    """coding.quantize's rule at another precision."""
-    total = 1 << bits
-    probs = np.exp(logprobs - logprobs.max())
-    probs /= probs.sum()
-    freqs = 1 + np.floor(probs * (total - 256)).astype(np.int64)
-    freqs[np.argmax(freqs)] += total - freqs.sum()
-    return freqs
 
 
 def main() -> None:

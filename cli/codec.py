@@ -10,15 +10,16 @@ from pathlib import Path
 from typing import Annotated, Iterator
 
 import typer
+from rich.text import Text
 
 from gencomp import container
 from gencomp.datasets import CHUNK_SIZE
-from gencomp_cli.common import atomic_output, check_output, fail, progress, read_input, stderr, user_errors
+from gencomp_cli.common import atomic_output, check_output, fail, progress, read_input, say, stderr, to_terminal, user_errors
 from gencomp_cli.sample import load
 
 Input = Annotated[Path, typer.Argument(help="File to read, '-' for stdin.", show_default=False)]
 Output = Annotated[Path, typer.Argument(help="File to write, '-' for stdout.", show_default=False)]
-Force = Annotated[bool, typer.Option(help="Overwrite OUT if it exists.")]
+Force = Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")]
 Workers = Annotated[int, typer.Option(help="Code chunks in this many processes (each loads the model).")]
 
 
@@ -39,7 +40,7 @@ def compress(
         fail(f"--chunk-size must be at least 1, got {chunk_size} (use --stream for one stream)")
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
-    if str(output) == "-" and sys.stdout.isatty():
+    if to_terminal(output):
         fail("compressed data would go to the terminal; redirect stdout or name an output file")
     check_output(output, force)
     data = read_input(input)
@@ -54,11 +55,10 @@ def compress(
     ideal = result.ideal_bits / 8
     over = f"{100 * (result.payload_size / ideal - 1):+.2f}%" if ideal else "n/a"
     rate = f"{100 * len(result.data) / len(data):.1f}%" if data else "n/a"
-    stderr.print(
-        f"[dim]{len(data):,} -> {len(result.data):,} bytes ({rate}); code {result.payload_size:,} bytes, "
+    say(
+        f"{len(data):,} -> {len(result.data):,} bytes ({rate}); code {result.payload_size:,} bytes, "
         f"ideal {ideal:,.1f} ({over}), header {len(result.data) - result.payload_size:,}; "
-        f"{result.chunks} chunk(s) in {seconds:.1f} s[/]",
-        soft_wrap=True,
+        f"{result.chunks} chunk(s) in {seconds:.1f} s"
     )
 
 
@@ -77,7 +77,7 @@ def decompress(
     blob = read_input(input)
     with _naming(input):
         header, payload = container.unpack(blob)
-        with stderr.status(f"loading {header.spec}…", spinner="dots"):
+        with stderr.status(Text(f"loading {header.spec}…"), spinner="dots"):
             predictor = container.load_model(header)
     start = time.perf_counter()
     with _naming(input), progress() as bar:
@@ -85,7 +85,7 @@ def decompress(
         data = container.decode(header, payload, predictor, workers, advance)
         with atomic_output(output) as sink:
             sink.write(data)
-    stderr.print(f"[dim]{len(blob):,} -> {len(data):,} bytes with {header.spec} in {time.perf_counter() - start:.1f} s[/]", soft_wrap=True)
+    say(f"{len(blob):,} -> {len(data):,} bytes with {header.spec} in {time.perf_counter() - start:.1f} s")
 
 
 @contextlib.contextmanager

@@ -13,6 +13,13 @@ from typing import BinaryIO, Iterator, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+from typer.core import TyperGroup
+
+try:  # recent typer vendors click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+except ImportError:  # older typer uses click itself
+    from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from gencomp.predictor import GencompError
 from gencomp.render import printable_char
@@ -22,8 +29,18 @@ stderr = Console(stderr=True, highlight=False)
 
 def fail(message: str) -> NoReturn:
     """Print one line on stderr and exit non-zero."""
-    stderr.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    _error_line(message)
     raise typer.Exit(1)
+
+
+def _error_line(message: str) -> None:
+    # a Text, not markup: a path such as notes[1].txt must be shown as it is
+    stderr.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+
+
+def say(text: str, dim: bool = True) -> None:
+    """A status line on stderr, unwrapped and without markup (paths may hold brackets)."""
+    stderr.print(text, style="dim" if dim else None, markup=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -33,9 +50,44 @@ def user_errors() -> Iterator[None]:
         yield
     except GencompError as error:
         fail(str(error))
+    except BrokenPipeError:
+        # the reader of stdout has gone (`gencomp sample | head`): stop quietly, as cat does
+        with contextlib.suppress(OSError, ValueError):  # stdout may have no file descriptor
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(1) from None
     except OSError as error:
         where = f": {error.filename}" if error.filename else ""
         fail(f"{error.strerror or error}{where}")
+    except MemoryError:
+        fail("not enough memory for this request; ask for less (a smaller --scale, --seconds, --length or input)")
+
+
+class OneLineErrors(TyperGroup):
+    """The `gencomp` group: a mistyped command line (an unknown option, a value that is
+    not a number, a missing argument) gets the same one-line `error:` as every other bad
+    input, instead of click's usage box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError:
+            code = 2  # the help text is already printed, as click does
+        except ClickException as error:
+            if not standalone_mode:
+                raise
+            message = " ".join(error.format_message().replace("Value error, ", "").split())
+            command = getattr(getattr(error, "ctx", None), "command_path", None)
+            hint = f" (see `{command} --help`)" if isinstance(error, UsageError) and command else ""
+            _error_line(f"{message}{hint}")
+            code = error.exit_code
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            _error_line("aborted")
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def read_input(path: Path) -> bytes:
@@ -50,6 +102,11 @@ def read_input(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         fail(f"cannot read {path}: {error.strerror}")
+
+
+def to_terminal(path: Path | None) -> bool:
+    """Whether writing to ``path`` ('-': stdout) would put bytes on a terminal."""
+    return path is not None and str(path) == "-" and sys.stdout.isatty()
 
 
 def check_output(path: Path | None, force: bool) -> None:

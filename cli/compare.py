@@ -44,6 +44,8 @@ from gencomp_cli.sample import (
     TopKOption,
     TopPOption,
     audio_input,
+    check_audio_options,
+    check_image_options,
     check_relevant,
     check_text_options,
     image_patch,
@@ -91,24 +93,35 @@ def compare(
     """
     check_relevant(ctx, modality)
     sampling = sampling_options(temperature, top_k, top_p, secrets.randbelow(2**31) if seed is None else seed)
-    specs = [with_options(spec, device=device, dtype=dtype) for spec in model_list(models)]
+    specs = [model_options(spec, device=device, dtype=dtype) for spec in model_list(models)]
+    for key, value in (("device", device), ("dtype", dtype)):
+        if value is not None and not any(f"{key}=" in spec for spec in specs):
+            fail(f"--{key} is for language models; none of --models {models} takes it")
     if modality != "text" and out_dir is None:
         fail(f"name the folder for the {modality} results with --out-dir")
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir} is a file; --out-dir names a folder")
+    if out_dir is not None:
+        above = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
+        if not above.is_dir():
+            fail(f"cannot make {out_dir}: {above} is a file")
     outputs = planned_outputs(modality, out_dir, specs)
     for path in outputs.values():
         if path.parent.exists():  # a folder still to be made holds nothing to overwrite
             check_output(path, force)
     if modality == "text":
         check_text_options(length, prompt, prompt_file)
+    elif modality == "image":
+        check_image_options(patch, at, mode, keep_rows, scale)
+    else:
+        check_audio_options(prompt_seconds, seconds, bits)
     predictors = {spec: load(spec) for spec in specs}  # every spec checked before long work
     if modality == "text":
         context = text_prompt(prompt, prompt_file)
     elif modality == "image":
         pixels = image_patch(input, patch, at)
     else:
-        audio = audio_input(input)
+        audio = audio_input(input, prompt_seconds)
     say(f"seed {sampling.seed}")
 
     def each(run: Callable[[Predictor, Callable], object]) -> list:
@@ -136,7 +149,8 @@ def compare(
         files["markdown"] = markdown_comparison(context, list(zip(specs, texts)), sampling).encode()
     if out_dir is None:
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with user_errors():
+        out_dir.mkdir(parents=True, exist_ok=True)
     for key, path in outputs.items():
         with user_errors(), atomic_output(path) as sink:
             sink.write(files[key])
@@ -159,6 +173,16 @@ def model_list(models: str) -> list[str]:
     if repeated:
         fail(f"--models names {', '.join(sorted(repeated))} more than once")
     return specs
+
+
+def model_options(spec: str, **options: str | None) -> str:
+    """``spec`` with the flags (--device, --dtype) its family takes: in a comparison of gzip
+    and llm, --device is meant for llm. A flag no model in --models takes is refused."""
+    family = {f.name: f for f in families()}.get(spec.partition(":")[0].strip().lower())
+    if family is None:
+        return spec  # loading it names the unknown model
+    takes = {option.name for option in family.options}
+    return with_options(spec, **{key: value for key, value in options.items() if key in takes})
 
 
 def planned_outputs(modality: str, out_dir: Path | None, specs: list[str]) -> dict[str, Path]:

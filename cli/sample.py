@@ -7,6 +7,7 @@ continuation for several predictors.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import time
 from pathlib import Path
@@ -14,10 +15,11 @@ from typing import Annotated, Iterator, Literal, Optional
 
 import numpy as np
 import typer
+from rich.text import Text
 
 from gencomp import datasets
 from gencomp.continuation import Progress, Sampling, continue_audio, continue_image
-from gencomp.modalities import BUNDLED_AUDIO, PATCH_SHAPE, Audio, crop_patch, load_audio, load_image
+from gencomp.modalities import AUDIO_BITS, BUNDLED_AUDIO, PATCH_SHAPE, SAMPLE_RATE, Audio, crop_patch, load_audio, load_image
 from gencomp.predictor import Predictor, load_predictor
 from gencomp.render import png_bytes, upscale, wav_bytes
 from gencomp.sampling import sample as draw_continuation
@@ -28,7 +30,9 @@ from gencomp_cli.common import (
     fail,
     progress,
     read_input,
+    say,
     stderr,
+    to_terminal,
     user_errors,
 )
 
@@ -73,11 +77,16 @@ OPTION_MODALITIES: dict[str, tuple[str, ...]] = {
     "bits": ("audio",),
 }
 SUFFIXES = {"image": ".png", "audio": ".wav"}
+MAX_PIXELS = 2**26  # of an enlarged patch (64 MiB as grayscale): a larger --scale only exhausts memory
 DEFAULT_PATCH = f"{PATCH_SHAPE[0]}x{PATCH_SHAPE[1]}"
 
 
 def with_options(spec: str, **options: str | None) -> str:
     """Append key=value options given as separate flags (e.g. --device) to a spec."""
+    given = {item.partition("=")[0].strip() for item in spec.partition(":")[2].split(",")}
+    for key, value in options.items():
+        if value is not None and key in given:
+            fail(f"--{key} is given twice: as --{key} {value} and inside the spec {spec}; give it once")
     extra = ",".join(f"{key}={value}" for key, value in options.items() if value is not None)
     if not extra:
         return spec
@@ -86,7 +95,7 @@ def with_options(spec: str, **options: str | None) -> str:
 
 def load(spec: str) -> Predictor:
     """Build a predictor, telling the user when that takes a while (language models)."""
-    with user_errors(), stderr.status(f"loading {spec}…", spinner="dots"):
+    with user_errors(), stderr.status(Text(f"loading {spec}…"), spinner="dots"):
         return load_predictor(spec)
 
 
@@ -138,9 +147,15 @@ def sample(
     if out is None:
         fail(f"name the {SUFFIXES[modality]} file to write with --out (or '-' for stdout)")
     check_suffix(out, modality)
+    if to_terminal(out):
+        fail(f"the {SUFFIXES[modality][1:].upper()} file would go to the terminal; redirect stdout or name a file with --out")
+    if modality == "image":
+        check_image_options(patch, at, mode, keep_rows, scale)
+    else:
+        check_audio_options(prompt_seconds, seconds, bits)
     check_output(out, force)
     predictor = load(spec)
-    source = image_patch(input, patch, at) if modality == "image" else audio_input(input)
+    source = image_patch(input, patch, at) if modality == "image" else audio_input(input, prompt_seconds)
     start = time.perf_counter()
     with progress_callback(predictor.spec) as advance, user_errors():
         if modality == "image":
@@ -173,6 +188,8 @@ def check_suffix(path: Path, modality: str) -> None:
 
 def sampling_options(temperature: float, top_k: int, top_p: float, seed: int | None) -> Sampling:
     """The sampler's knobs, or a one-line error naming the flag that is out of range."""
+    if seed is not None and seed < 0:
+        fail(f"--seed must be >= 0, got {seed}")
     try:
         return Sampling(temperature, top_k, top_p, seed)
     except ValueError as error:
@@ -184,6 +201,35 @@ def check_text_options(length: int, prompt: str | None, prompt_file: Path | None
         fail(f"--length must be >= 0, got {length}")
     if prompt is not None and prompt_file is not None:
         fail("give either --prompt or --prompt-file, not both")
+
+
+def check_image_options(patch: str, at: str | None, mode: str, keep_rows: int | None, scale: int) -> None:
+    """Refuse, before anything is loaded or said, image options that cannot work together."""
+    rows, cols = parse_pair(patch, "x", "--patch", "ROWSxCOLS, e.g. 32x64")
+    if at:
+        parse_pair(at, ",", "--at", "TOP,LEFT, e.g. 100,200")
+    if rows < 1 or cols < 1:
+        fail(f"--patch needs at least one row and one column, got {rows}x{cols}")
+    if mode == "rows":
+        if keep_rows is not None:
+            fail("--keep-rows is for --mode raster; rows mode gives each row's first half")
+        if cols < 2:
+            fail(f"--mode rows needs a patch at least 2 pixels wide, got {rows}x{cols}")
+    elif keep_rows is not None and not 0 <= keep_rows < rows:
+        fail(f"--keep-rows must be 0 to {rows - 1} for a {rows}-row patch, got {keep_rows}")
+    if rows * cols * scale**2 > MAX_PIXELS:
+        fitting = max(1, math.isqrt(MAX_PIXELS // (rows * cols)))
+        fail(f"--scale {scale} would enlarge the {rows}x{cols} patch to {rows * scale:,}x{cols * scale:,} pixels, more than {MAX_PIXELS:,}; use --scale {fitting} or less")
+
+
+def check_audio_options(prompt_seconds: float, seconds: float, bits: int) -> None:
+    """Refuse, before anything is loaded or said, audio options out of range."""
+    if bits not in AUDIO_BITS:
+        fail(f"--bits takes {' or '.join(map(str, AUDIO_BITS))} bits, not {bits}")
+    if not (math.isfinite(prompt_seconds) and prompt_seconds >= 0):
+        fail(f"--prompt-seconds must be a number >= 0, got {prompt_seconds}")
+    if not (math.isfinite(seconds) and seconds > 0):
+        fail(f"--seconds must be a number > 0, got {seconds}")
 
 
 def text_prompt(prompt: str | None, prompt_file: Path | None) -> bytes:
@@ -211,10 +257,13 @@ def image_patch(source: str | None, patch: str, at: str | None) -> np.ndarray:
     return pixels
 
 
-def audio_input(source: str | None) -> Audio:
-    """The 16 kHz mono recording to continue, saying on stderr what it is."""
+def audio_input(source: str | None, prompt_seconds: float = 0.0) -> Audio:
+    """The 16 kHz mono recording to continue, saying on stderr what it is; an error, alone
+    on stderr, if it is shorter than the prompt."""
     with user_errors():
         audio = load_audio(source)
+    if len(audio.samples) < round(prompt_seconds * SAMPLE_RATE):
+        fail(f"{audio.source} lasts {audio.seconds:.2f} s, shorter than the {prompt_seconds:g} s prompt (--prompt-seconds)")
     notes(audio.notes)
     say(f"audio: {audio.source}, {audio.seconds:.2f} s")
     return audio
@@ -228,11 +277,6 @@ def parse_pair(text: str, separator: str, flag: str, form: str) -> tuple[int, in
         return int(first), int(second)
     except ValueError:
         fail(f"{flag} takes {form}, not {text!r}")
-
-
-def say(text: str, dim: bool = True) -> None:
-    """A status line on stderr, unwrapped and without markup (paths may hold brackets)."""
-    stderr.print(text, style="dim" if dim else None, markup=False, soft_wrap=True)
 
 
 def notes(conversions: list[str]) -> None:
@@ -250,25 +294,25 @@ def progress_callback(description: str) -> Iterator[Progress]:
 
 def summary(drawn: int, spec: str, elapsed: float, out: Path | None) -> None:
     rate = drawn / elapsed if elapsed > 0 else float("inf")
-    where = f" -> {out}" if out else ""
+    where = f" -> {out}" if out and str(out) != "-" else ""
     say(f"{drawn} bytes from {spec} in {elapsed:.1f} s ({rate:,.0f} B/s){where}")
 
 
 def _stream(predictor: Predictor, context: bytes, length: int, out: Path | None, sampling: Sampling) -> None:
     start = time.perf_counter()
-    to_terminal = out is None and sys.stdout.isatty()
+    on_terminal = (out is None or str(out) == "-") and sys.stdout.isatty()
     # the streamed text is progress enough on a terminal; a bar would tear through it
-    with progress(enabled=not to_terminal) as bar, user_errors():
+    with progress(enabled=not on_terminal) as bar, user_errors():
         task = bar.add_task(predictor.spec, total=length)
         with atomic_output(out or Path("-")) as sink:
-            shown = TerminalText() if to_terminal else None
+            shown = TerminalText() if on_terminal else None
             for byte in draw_continuation(predictor, context, length, seed=sampling.seed, **sampling.knobs()):
                 if shown:
                     shown.write(bytes([byte]))
                 else:
                     sink.write(bytes([byte]))
-                    if out is None:
-                        sink.flush()
+                    if out is None or str(out) == "-":
+                        sink.flush()  # stream as drawn
                 bar.advance(task)
             if shown:
                 shown.write(b"", final=True)

@@ -52,24 +52,27 @@ class CorruptStream(ValueError):
     """The coded bits cannot come from this model: a damaged stream or another model."""
 
 
-def quantize(logprobs: np.ndarray) -> np.ndarray:
-    """Cumulative integer frequencies, int64[257] from 0 to TOTAL, of a distribution.
+def quantize(logprobs: np.ndarray, total_bits: int = TOTAL_BITS) -> np.ndarray:
+    """Cumulative integer frequencies, int64[257] from 0 to TOTAL (2**total_bits), of a
+    distribution.
 
     Every byte gets 1 count (so none is impossible), the other TOTAL - 256 counts are
     shared in proportion to p and rounded down, and the few counts rounding leaves over
     go to the most likely byte. Only element-wise float64 operations on the one array,
-    then integers: the same ``logprobs`` always give the same integers.
+    then integers: the same ``logprobs`` always give the same integers. The coder needs
+    the default ``total_bits``; others serve to compare coders of other precisions.
     """
+    total = 1 << total_bits
     top = logprobs.max()
     if not np.isfinite(top):
         raise ValueError("the predictor returned a non-finite log-probability")
     probs = np.exp(logprobs - top)
     probs /= probs.sum()
-    freqs = 1 + np.floor(probs * (TOTAL - ALPHABET)).astype(np.int64)
-    freqs[np.argmax(freqs)] += TOTAL - int(freqs.sum())
+    freqs = 1 + np.floor(probs * (total - ALPHABET)).astype(np.int64)
+    freqs[np.argmax(freqs)] += total - int(freqs.sum())
     cumulative = np.zeros(ALPHABET + 1, dtype=np.int64)
     np.cumsum(freqs, out=cumulative[1:])
-    assert freqs.min() >= 1 and cumulative[-1] == TOTAL, "quantisation lost a symbol"
+    assert freqs.min() >= 1 and cumulative[-1] == total, "quantisation lost a symbol"
     return cumulative
 
 
@@ -201,7 +204,9 @@ class CodedChunk:
 
 
 def context(data: bytes | bytearray, i: int, window: int) -> bytes:
-    """What the predictor sees before byte i: the last ``window`` bytes (all if 0)."""
+    """What the predictor sees before byte i: the last ``window`` bytes (all if 0). The
+    same as ``crop(data[:i], window)`` without copying the whole prefix, which would make
+    a long stream (chunk size 0) quadratic."""
     return bytes(data[max(0, i - window) if window else 0 : i])
 
 
@@ -238,6 +243,15 @@ def chunk_lengths(length: int, chunk_size: int = CHUNK_SIZE) -> list[int]:
     return [min(size, length - start) for start in range(0, length, size)]
 
 
+def split_into(data: bytes, sizes: Sequence[int]) -> list[bytes]:
+    """``data`` cut into consecutive pieces of ``sizes`` bytes (chunks, or their codes)."""
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(data[start : start + size])
+        start += size
+    return pieces
+
+
 def encode(
     predictor: Predictor,
     data: bytes,
@@ -247,8 +261,7 @@ def encode(
 ) -> list[CodedChunk]:
     """Code ``data`` in independent chunks of ``chunk_size`` bytes (0: one stream whose
     context slides over the predictor's window), in ``workers`` processes."""
-    starts = np.cumsum([0] + chunk_lengths(len(data), chunk_size)).tolist()
-    return encode_chunks(predictor, [data[a:b] for a, b in zip(starts, starts[1:])], workers, advance)
+    return encode_chunks(predictor, split_into(data, chunk_lengths(len(data), chunk_size)), workers, advance)
 
 
 def encode_chunks(

@@ -82,16 +82,18 @@ class CompressorPredictor:
     Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths): the
     mean of the distributions from ``offsets`` context start offsets, each adding, with
     ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations, scaled by
-    ``sharpness``. The constructors default to the paper's method; the registry's specs
-    (``gzip``, …) carry the measured best settings.
+    ``sharpness``. The constructors default to the paper's method and the codec's
+    ``default_level``; the registry's specs (``gzip``, …) carry the measured best settings.
     """
 
     name: str = ""
+    levels: range = range(0)  # the codec's valid levels
+    default_level: int = 0
     threaded = True  # spread candidates over threads from THREADS_FROM bytes of context
 
     def __init__(
         self,
-        level: int,
+        level: int | None = None,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
         *,
         paper: bool = True,
@@ -100,6 +102,9 @@ class CompressorPredictor:
         offsets: int = 1,
         sharpness: float = 1.0,
     ) -> None:
+        level = self.default_level if level is None else level
+        if level not in self.levels:
+            raise SpecError(f"{self.name} level must be {self.levels[0]}..{self.levels[-1]}, got {level}")
         if context_window < 1:
             raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
         if lookahead < 0 or spans < 0 or offsets < 1:
@@ -192,16 +197,17 @@ class CompressorPredictor:
         return np.array(lengths, dtype=np.int64)
 
 
+_MIN_LOOKAHEAD = 262  # zlib: MAX_MATCH + MIN_MATCH + 1
+
+
 def _deflate_wbits(size: int) -> int:
     """Smallest window whose reach (w_size - MIN_LOOKAHEAD) covers ``size`` bytes: then no
     match is cut short and the stream equals the one wbits=15 would give."""
-    return next((w for w in range(10, 15) if size <= (1 << w) - _DeflateState.MIN_LOOKAHEAD), 15)
+    return next((w for w in range(10, 15) if size <= (1 << w) - _MIN_LOOKAHEAD), 15)
 
 
 class _DeflateState:
     """A zlib compressor that has consumed ``context``; ``emitted`` bytes came out so far."""
-
-    MIN_LOOKAHEAD = 262  # zlib: MAX_MATCH + MIN_MATCH + 1
 
     def __init__(self, level: int, context: bytes) -> None:
         self.wbits = _deflate_wbits(len(context) + 1)
@@ -211,7 +217,9 @@ class _DeflateState:
         self.feed(context)
 
     def fits(self, size: int) -> bool:
-        return self.wbits == 15 or size + 1 <= (1 << self.wbits) - self.MIN_LOOKAHEAD
+        """Whether this window still gives exact lengths for a context of ``size`` bytes
+        plus one candidate byte."""
+        return _deflate_wbits(size + 1) <= self.wbits
 
     def feed(self, data: bytes) -> None:
         self.emitted += len(self.compressor.compress(data))
@@ -282,7 +290,9 @@ class _BitDeflate:
             self.lib.deflateEnd(ctypes.byref(self.stream))
 
     def fits(self, size: int) -> bool:
-        return self.wbits == 15 or size + self.margin <= (1 << self.wbits) - _DeflateState.MIN_LOOKAHEAD
+        """Whether this window still gives exact lengths for a context of ``size`` bytes
+        plus the longest continuation."""
+        return _deflate_wbits(size + self.margin) <= self.wbits
 
     def feed(self, data: bytes) -> None:
         self._deflate(self.stream, data, _Z_NO_FLUSH)
@@ -323,11 +333,10 @@ class GzipPredictor(CompressorPredictor):
     the refined ones the exact bit count of the same DEFLATE stream (libz)."""
 
     name = "gzip"
+    levels, default_level = range(0, 10), 9
     COPY_FROM = 1024  # bytes of context; below, recompressing is as cheap as copying state
 
-    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
-        if not 0 <= level <= 9:
-            raise SpecError(f"gzip level must be 0..9, got {level}")
+    def __init__(self, level: int | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         super().__init__(level, context_window, **refine)
         self._state: _DeflateState | None = None
         self._bit_states: list[_BitDeflate] = []  # one per context offset in use
@@ -385,10 +394,9 @@ class ZstdPredictor(CompressorPredictor):
     """Zstandard at ``level``; the lengths of ``ZstdCompressor(level).compress``."""
 
     name = "zstd"
+    levels, default_level = range(-7, 23), 3
 
-    def __init__(self, level: int = 3, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
-        if not -7 <= level <= 22:
-            raise SpecError(f"zstd level must be -7..22, got {level}")
+    def __init__(self, level: int | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         super().__init__(level, context_window, **refine)
         self._local = threading.local()  # a ZstdCompressor may not be shared by threads
 
@@ -408,14 +416,10 @@ class LzmaPredictor(CompressorPredictor):
     refined ones raw LZMA1's (:meth:`fine_compress`)."""
 
     name = "lzma"
+    levels, default_level = range(0, 10), 6  # the preset
     # measured: threads ran at 0.7× — each call allocates the 8 MB dictionary's match
     # finder, and two threads doing so contend in the allocator
     threaded = False
-
-    def __init__(self, level: int = 6, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
-        if not 0 <= level <= 9:
-            raise SpecError(f"lzma preset must be 0..9, got {level}")
-        super().__init__(level, context_window, **refine)
 
     def compress(self, data: bytes) -> bytes:
         return lzma.compress(data, preset=self.level)
@@ -437,11 +441,7 @@ class Bz2Predictor(CompressorPredictor):
     """bzip2 at ``level`` (block size ×100 KB); the lengths of ``bz2.compress``."""
 
     name = "bz2"
-
-    def __init__(self, level: int = 9, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
-        if not 1 <= level <= 9:
-            raise SpecError(f"bz2 level must be 1..9, got {level}")
-        super().__init__(level, context_window, **refine)
+    levels, default_level = range(1, 10), 9  # block size ×100 KB
 
     def compress(self, data: bytes) -> bytes:
         return bz2.compress(data, self.level)
@@ -453,8 +453,6 @@ class Bz2Predictor(CompressorPredictor):
 
 def _c_library_version(libraries: tuple[str, ...], function: str) -> str:
     """Ask a loaded C library for its version string (liblzma and libbz2 tell Python none)."""
-    import ctypes
-
     for library in libraries:
         try:
             version = getattr(ctypes.CDLL(library), function)

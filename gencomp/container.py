@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gencomp import coding
 from gencomp.datasets import CHUNK_SIZE
@@ -59,15 +59,18 @@ class ModelMismatch(ContainerError):
 
 @dataclass(frozen=True)
 class Header:
-    spec: str
-    fingerprint: str
+    """What a decoder needs to know, and check, before it decodes a byte."""
+
+    spec: str  # rebuilds the predictor (load_predictor)
+    fingerprint: str  # must equal the rebuilt predictor's
     length: int  # bytes of the original
     crc32: int  # of the original
     chunk_size: int  # 0: one stream with a sliding window
-    code_sizes: list[int] = field(default_factory=list)  # bytes of each chunk's code
-    payload_crc32: int = 0
+    code_sizes: list[int]  # bytes of each chunk's code; as many as chunk_lengths()
+    payload_crc32: int
 
     def chunk_lengths(self) -> list[int]:
+        """The original length of each chunk, in order."""
         return coding.chunk_lengths(self.length, self.chunk_size)
 
 
@@ -119,10 +122,7 @@ def decode(
 ) -> bytes:
     """The original bytes from a checked header and payload (see :func:`unpack`) with the
     predictor :func:`load_model` gave; ModelMismatch if they fail the original's CRC."""
-    starts = [0]
-    for size in header.code_sizes:
-        starts.append(starts[-1] + size)
-    codes = [payload[a:b] for a, b in zip(starts, starts[1:])]
+    codes = coding.split_into(payload, header.code_sizes)
     try:
         data = coding.decode(predictor, codes, header.chunk_lengths(), workers, advance)
     except coding.CorruptStream:

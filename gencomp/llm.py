@@ -63,10 +63,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import transformers
+from transformers import DynamicCache
 
 from gencomp.llm_bytes import ByteVocab, Split
 from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, GencompError, SpecError, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
 FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
@@ -135,9 +137,8 @@ class LLMPredictor:
         loaded: LoadedModel | None = None,
     ) -> None:
         if context_window < 2:
-            raise ValueError(f"context_window must be at least 2 bytes, got {context_window}")
+            raise SpecError(f"context_window must be at least 2 bytes, got {context_window}")
         self.loaded = loaded or load_model(model, device, dtype)
-        self.model_name = "" if self.loaded.name == BUNDLED_NAME else self.loaded.name
         self.context_window = context_window
         self.kv_cache = kv_cache
         self.step_min = step_min
@@ -148,7 +149,7 @@ class LLMPredictor:
         self.bos = self._start_token()
         self._root = _Node(None, self.bos)  # every token sequence starts here
         self._cache_path: list[_Node] = []
-        self._cache: object | None = None
+        self._cache: DynamicCache | None = None
         self._beam: list[_Hypothesis] = []
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
@@ -157,7 +158,7 @@ class LLMPredictor:
 
     @property
     def spec(self) -> str:
-        model = f"{self.model_name}," if self.model_name else ""
+        model = "" if self.loaded.name == BUNDLED_NAME else f"{self.loaded.name},"
         return (
             f"llm:{model}device={self.loaded.device.type},"
             f"dtype={str(self.loaded.dtype).removeprefix('torch.')},"
@@ -167,8 +168,6 @@ class LLMPredictor:
     @property
     def fingerprint(self) -> str:
         """What else the numbers depend on: the weights, the libraries, the method's constants."""
-        import transformers
-
         return (
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
             f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache}"
@@ -184,7 +183,7 @@ class LLMPredictor:
         for candidate in (tokenizer.get_vocab().get("<|endoftext|>"), tokenizer.bos_token_id, tokenizer.eos_token_id):
             if candidate is not None:
                 return int(candidate)
-        raise ValueError("the tokenizer has no <|endoftext|>, BOS or EOS token to start from")
+        raise GencompError("the tokenizer has no <|endoftext|>, BOS or EOS token to start from; use another model")
 
     # ------------------------------------------------------------------ Predictor
 
@@ -392,10 +391,8 @@ class LLMPredictor:
         self._cache_path = self._cache_path + chain
         return logits
 
-    def _cache_for(self, parent: _Node | None):
+    def _cache_for(self, parent: _Node | None) -> DynamicCache:
         """The DynamicCache holding exactly ``parent``'s path (stored entries, no compute)."""
-        from transformers import DynamicCache
-
         path = parent.path() if parent is not None else []
         common = 0
         for have, want in zip(self._cache_path, path):

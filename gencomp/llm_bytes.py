@@ -77,22 +77,18 @@ class ByteVocab:
                 self.token_bytes[index] = bytes(decode[ch] for ch in text)
         normal = [i for i, b in enumerate(self.token_bytes) if b]
         normal.sort(key=lambda i: self.token_bytes[i])
-        self.vocab_size = size
         self.order = np.array(normal, dtype=np.int64)  # sorted position -> token id
         self.sorted_bytes = [self.token_bytes[i] for i in normal]
-        self.rank = np.full(size, -1, dtype=np.int64)  # token id -> sorted position
-        self.rank[self.order] = np.arange(len(normal))
         longest = max(len(b) for b in self.sorted_bytes)
         # matrix[r, d] = byte d of sorted token r, or -1 past its end
         self.matrix = np.full((len(normal), longest + 1), -1, dtype=np.int16)
         for r, b in enumerate(self.sorted_bytes):
             self.matrix[r, : len(b)] = np.frombuffer(b, dtype=np.uint8)
-        self.single = np.full(ALPHABET, -1, dtype=np.int64)  # byte -> its one-byte token
-        for r, b in enumerate(self.sorted_bytes):
-            if len(b) == 1:
-                self.single[b[0]] = self.order[r]
-        self.missing = bytes(b for b in range(ALPHABET) if self.single[b] < 0)
-        self.escapes: dict[int, list[int]] = {}  # "<0xMM>" contains no missing byte
+        singles = {b[0] for b in self.sorted_bytes if len(b) == 1}
+        self.missing = bytes(b for b in range(ALPHABET) if b not in singles)  # no one-byte token
+        # encode() consults the escapes, so it runs with none while they are built: safe,
+        # as "<0xMM>" contains no missing byte
+        self.escapes: dict[int, list[int]] = {}
         self.escapes = {m: self.encode(f"<0x{m:02X}>".encode()) for m in self.missing}
         self.root = self.split(b"")
 

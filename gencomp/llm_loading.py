@@ -216,13 +216,12 @@ def load_model(name: str = "", device: str = "auto", dtype: str = "auto") -> Loa
 
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
-    folder = str(bundled_folder()) if not name else name
-    weights = Path(folder).name if not name else ""
     if name and not os.path.isdir(name) and "/" not in name:
         raise GencompError(
             f"model {name!r} is neither a local folder nor a hub id (owner/name); "
             "use llm:OWNER/NAME or llm:/path/to/folder"
         )
+    folder = name or str(bundled_folder())
     try:
         with _quiet():
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
@@ -237,9 +236,16 @@ def load_model(name: str = "", device: str = "auto", dtype: str = "auto") -> Loa
     if not getattr(tokenizer, "is_fast", False):
         raise GencompError(f"model {name!r} has no fast tokenizer; gencomp needs one")
     model.to(torch_device).eval()
-    if name and os.path.isdir(name):
+    return LoadedModel(model, tokenizer, name or BUNDLED_NAME, torch_device, torch_dtype, _weights_id(name, folder, model))
+
+
+def _weights_id(name: str, folder: str, model: Any) -> str:
+    """Names the exact weights (for fingerprints): the bundled cache folder, which holds
+    the GGUF's hash; a local folder's name and a hash of its file listing; a hub id and
+    the commit it was cached at."""
+    if not name:
+        return Path(folder).name
+    if os.path.isdir(name):
         listing = sorted((p.name, p.stat().st_size) for p in Path(name).iterdir() if p.is_file())
-        weights = f"{Path(name).name}@{hashlib.sha256(repr(listing).encode()).hexdigest()[:16]}"
-    elif name:
-        weights = f"{name}@{getattr(model.config, '_commit_hash', None) or 'cached'}"
-    return LoadedModel(model, tokenizer, name or BUNDLED_NAME, torch_device, torch_dtype, weights)
+        return f"{Path(name).name}@{hashlib.sha256(repr(listing).encode()).hexdigest()[:16]}"
+    return f"{name}@{getattr(model.config, '_commit_hash', None) or 'cached'}"

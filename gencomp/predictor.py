@@ -87,6 +87,9 @@ class SpecError(GencompError, ValueError):
 
 @dataclass(frozen=True)
 class Option:
+    """One ``key=value`` of a spec: its type converts the text, ``help`` is shown by
+    `gencomp models`."""
+
     name: str
     type: type
     default: Any
@@ -116,6 +119,7 @@ _FAMILIES: dict[str, Family] = {}
 
 
 def register(family: Family) -> Family:
+    """Make ``family`` resolvable by its name in spec strings."""
     _FAMILIES[family.name] = family
     return family
 
@@ -152,6 +156,8 @@ def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
         key, eq, value = item.partition("=")
         if eq:
             option = family.option(key.strip())
+            if option.name in options:
+                raise SpecError(f"option {option.name} is given twice in {spec!r}")
             options[option.name] = _convert(option, value.strip())
         elif item in family.flags:
             options[item] = True

@@ -1,6 +1,11 @@
-"""`gencomp sample` and `gencomp models` end to end through typer's test runner."""
+"""`gencomp sample`, `gencomp models`, `gencomp evaluate` and the command line itself, end to
+end through typer's test runner (stdout and stderr checked separately)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -86,6 +91,10 @@ def test_force_overwrites(tmp_path):
         (["-p", "a", "--prompt-file", "x"], "give either --prompt or --prompt-file, not both"),
         (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window, lookahead, spans, offsets, sharpness, paper)"),
         (["--out", "/nonexistent/dir/out.txt"], "folder /nonexistent/dir does not exist"),
+        (["--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["-m", "gzip:level=1,level=2"], "option level is given twice in 'gzip:level=1,level=2'"),
+        (["-m", "llm:device=cpu", "--device", "cuda"], "--device is given twice: as --device cuda and inside the spec llm:device=cpu; give it once"),
+        (["--prompt-file", "/nonexistent/notes[bold].txt"], "/nonexistent/notes[bold].txt does not exist"),  # not read as markup
     ],
 )
 def test_bad_input_is_one_line_and_non_zero(args, message):
@@ -114,3 +123,91 @@ def test_terminal_output_escapes_what_could_upset_a_terminal():
         shown.write(bytes([byte]))
     shown.write(b"\xac", final=True)
     assert screen.getvalue() == "ok\\x1b[2J\\xff€"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sample", "-n", "abc"], "error: Invalid value for '--length' / '-n': Input should be a valid integer"),
+        (["sample", "--modality", "video"], "error: Invalid value for '--modality': 'video' is not one of 'text', 'image', 'audio'."),
+        (["sample", "--no-such-option"], "error: No such option: --no-such-option"),
+        (["compress", "notes.txt"], "error: Missing argument 'output'."),
+        (["no-such-command"], "error: No such command 'no-such-command'."),
+    ],
+)
+def test_command_line_mistakes_are_one_line_too(args, message):
+    """typer's usage box (several lines, a frame) becomes the same one-line error as the rest."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+    assert lines[0].endswith("--help`)")
+
+
+def test_no_arguments_still_shows_the_help():
+    result = run()
+    assert result.exit_code == 2 and "Usage: gencomp" in result.stdout
+
+
+def test_a_closed_pipe_ends_sample_quietly():
+    """`gencomp sample | head -c 10`: no traceback and no error line once the reader has gone."""
+    gencomp = Path(sys.executable).with_name("gencomp")
+    process = subprocess.Popen([str(gencomp), "sample", "-m", "gzip:lookahead=0", "-n", "100000", "-p", "abc"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(10)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "Traceback" not in stderr and "error" not in stderr
+
+
+# ------------------------------------------------------------------ gencomp evaluate
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    data = tmp_path / "notes.txt"
+    data.write_bytes(b"the tide comes in and the tide goes out; " * 3)  # made by this test
+    return data
+
+
+def evaluate(*args: str):
+    return run("evaluate", "--no-classical", "-m", "gzip:lookahead=0", "--limit", "1", "--workers", "1", *args)
+
+
+def test_evaluate_does_not_overwrite_json_or_csv_without_force(tmp_path, tiny_data):
+    for flag in ("--json", "--csv"):
+        kept = tmp_path / f"kept.{flag[2:]}"
+        kept.write_text("keep me")
+        result = evaluate("--data", str(tiny_data), flag, str(kept))
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr.strip() == f"error: {kept} exists; pass --force to overwrite it"  # before any work
+        assert kept.read_text() == "keep me"
+        result = evaluate("--data", str(tiny_data), flag, str(kept), "--force")
+        assert result.exit_code == 0, result.stderr
+        assert kept.read_text().startswith("{" if flag == "--json" else "row,")
+        assert list(tmp_path.glob(".kept.*")) == []  # written through a temporary, renamed
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--json", "-", "--csv", "-"], "--json - and --csv - would both write to stdout; send one of them to a file"),
+        (["--json", "/nonexistent/dir/r.json"], "folder /nonexistent/dir does not exist"),
+        (["--json", "same.out", "--csv", "same.out"], "--json and --csv both name same.out"),
+        (["--seed", "-1", "--sample", "1"], "--seed must be >= 0, got -1"),
+        (["-m", "nosuch"], "unknown model 'nosuch'; known models: gzip, zstd, lzma, bz2, llm (see `gencomp models`)"),
+    ],
+)
+def test_evaluate_refuses_bad_outputs_and_models_before_any_work(args, message, tiny_data, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative names land here, should anything be written
+    result = evaluate("--data", str(tiny_data), *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == f"error: {message}"  # one line: no data was read or coded yet
+
+
+def test_evaluate_csv_to_stdout_is_only_csv(tiny_data):
+    result = evaluate("--data", str(tiny_data), "--csv", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("row,mapping,modality")
+    assert "text: 1 of 1 chunk(s)" in result.stderr and "row," not in result.stderr

@@ -104,3 +104,20 @@ def test_missing_input_and_bad_options(files):
     assert result.exit_code == 1 and "--stream" in result.stderr
     result = run("decompress", "--workers", "0", str(files["in"]), str(files["out"]))
     assert result.exit_code == 1 and "--workers" in result.stderr
+
+
+def test_compressed_data_is_not_sent_to_a_terminal(files, monkeypatch):
+    monkeypatch.setattr("gencomp_cli.codec.to_terminal", lambda path: str(path) == "-")
+    result = run("compress", str(files["in"]), "-")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == "error: compressed data would go to the terminal; redirect stdout or name an output file"
+
+
+def test_file_names_in_errors_are_shown_verbatim(tmp_path):
+    """Brackets in a path are not rich markup: notes[red].gcz is named as it is."""
+    foreign = tmp_path / "notes[red].gcz"
+    foreign.write_bytes(b"plain text, not compressed\n")
+    result = run("decompress", str(foreign), str(tmp_path / "out"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == f"error: {foreign}: not a gencomp file (it does not start with the .gcz magic bytes)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes[red].gcz"]

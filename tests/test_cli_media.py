@@ -22,12 +22,13 @@ def run(*args: str):
 
 
 def error_line(result) -> str:
-    """The error a failed command printed: one line, the last, and no traceback."""
+    """The error a failed command printed: the only line on stderr (no status line before
+    it: options are checked before anything is loaded or said), and no traceback."""
     assert result.exit_code == 1 and result.stdout == ""
     assert "Traceback" not in result.stderr and result.exception.__class__ is SystemExit
-    last = result.stderr.splitlines()[-1]
-    assert last.startswith("error: ")
-    return last
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
 
 
 def test_image_continuation_png(tmp_path):
@@ -108,6 +109,14 @@ def test_text_mode_keeps_its_behaviour():
         (["--modality", "audio", "--prompt", "hi", "--out", "{out}.wav"], "--prompt is for --modality text"),
         (["--input", "speech"], "--input is for --modality image or audio"),
         (["--modality", "image", "--temperature", "-1", "--out", "{out}.png"], "--temperature must be >= 0"),
+        (["--modality", "image", "--seed", "-3", "--out", "{out}.png"], "--seed must be >= 0, got -3"),
+        (["--modality", "image", "--patch", "4x8", "--keep-rows", "2", "--out", "{out}.png"], "--keep-rows is for --mode raster"),
+        (["--modality", "image", "--patch", "4x8", "--mode", "raster", "--keep-rows", "9", "--out", "{out}.png"], "--keep-rows must be 0 to 3 for a 4-row patch, got 9"),
+        (["--modality", "image", "--patch", "4x1", "--out", "{out}.png"], "--mode rows needs a patch at least 2 pixels wide"),
+        (["--modality", "image", "--scale", "100000", "--out", "{out}.png"], "use --scale 181 or less"),
+        (["--modality", "audio", "--seconds", "inf", "--out", "{out}.wav"], "--seconds must be a number > 0, got inf"),
+        (["--modality", "audio", "--seconds", "0", "--out", "{out}.wav"], "--seconds must be a number > 0, got 0.0"),
+        (["--modality", "audio", "--prompt-seconds", "nan", "--out", "{out}.wav"], "--prompt-seconds must be a number >= 0, got nan"),
     ],
 )
 def test_bad_input_is_one_line_error(tmp_path, args, message):
@@ -148,3 +157,36 @@ def test_compare_refuses_bad_model_lists(tmp_path):
     assert "unknown model" in error_line(run("compare", "--models", "gzip,nonsense", "--patch", "4x8", "--out-dir", tmp_path))
     assert "--out-dir" in error_line(run("compare", "--modality", "audio", "--models", "gzip"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_audio_shorter_than_the_prompt_is_said_alone(tmp_path):
+    short = tmp_path / "short.wav"
+    soundfile.write(short, np.zeros(800), SAMPLE_RATE)  # 0.05 s, made by this test
+    line = error_line(run("sample", "--modality", "audio", "--input", short, "--out", tmp_path / "out.wav"))
+    assert line == f"error: {short} lasts 0.05 s, shorter than the 0.5 s prompt (--prompt-seconds)"
+    line = error_line(run("compare", "--modality", "audio", "--models", "gzip", "--input", short, "--out-dir", tmp_path / "results"))
+    assert "shorter than the 0.5 s prompt" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.wav"]
+
+
+def test_binary_output_is_not_sent_to_a_terminal(monkeypatch):
+    monkeypatch.setattr("gencomp_cli.sample.to_terminal", lambda path: str(path) == "-")
+    line = error_line(run("sample", "--modality", "image", "--patch", "4x8", "--out", "-"))
+    assert line == "error: the PNG file would go to the terminal; redirect stdout or name a file with --out"
+
+
+def test_compare_device_goes_to_the_models_that_take_it():
+    from gencomp_cli.compare import model_options
+
+    assert model_options("gzip", device="cpu", dtype=None) == "gzip"
+    assert model_options("llm", device="cpu", dtype="float32") == "llm:device=cpu,dtype=float32"
+    assert model_options("nosuch", device="cpu") == "nosuch"  # loading it names the unknown model
+    line = error_line(run("compare", "--modality", "text", "--models", "gzip,zstd", "--device", "cpu", "-p", "ab"))
+    assert line == "error: --device is for language models; none of --models gzip,zstd takes it"
+
+
+def test_compare_out_dir_below_a_file_is_refused_before_work(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("a file, not a folder")
+    line = error_line(run("compare", "--modality", "image", "--models", "gzip", "--patch", "4x8", "--out-dir", blocker / "results"))
+    assert line == f"error: cannot make {blocker / 'results'}: {blocker} is a file"

@@ -93,26 +93,21 @@ def test_unknown_version(packed):
         container.unpack(bytes(blob))
 
 
-def test_different_fingerprint_is_refused(packed):
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"fingerprint": "zstd libzstd 0.0.1"}, "libzstd 0.0.1"),
+        ({"spec": "nosuchmodel:level=3"}, "cannot be loaded here"),
+        # same codec and version, other options: the fingerprint agrees, the decoded
+        # bytes do not, and the original's CRC-32 says so
+        ({"spec": "zstd:level=19,context_window=16"}, "CRC-32"),
+    ],
+    ids=["other-fingerprint", "unavailable-model", "decodes-differently"],
+)
+def test_a_model_that_cannot_decode_the_file_is_refused(packed, change, message):
     header, payload = container.unpack(packed.data)
-    other = container.pack(replace(header, fingerprint="zstd libzstd 0.0.1"), payload)
-    with pytest.raises(ModelMismatch, match="libzstd 0.0.1"):
-        container.decompress(other)
-
-
-def test_unavailable_model_is_refused(packed):
-    header, payload = container.unpack(packed.data)
-    other = container.pack(replace(header, spec="nosuchmodel:level=3"), payload)
-    with pytest.raises(ModelMismatch, match="cannot be loaded here"):
-        container.decompress(other)
-
-
-def test_model_that_decodes_differently_is_caught_by_the_crc(text, packed):
-    """Same codec and version, other options: the fingerprint agrees, the decoded bytes
-    do not, and the original's CRC-32 says so."""
-    header, payload = container.unpack(packed.data)
-    other = container.pack(replace(header, spec="zstd:level=19,context_window=16"), payload)
-    with pytest.raises(ModelMismatch, match="CRC-32"):
+    other = container.pack(replace(header, **change), payload)
+    with pytest.raises(ModelMismatch, match=message):
         container.decompress(other)
 
 

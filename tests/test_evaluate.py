@@ -123,7 +123,7 @@ def test_cli_evaluate_json_csv_and_table(tmp_path):
     result = runner.invoke(app, common + ["--no-classical", "--csv", str(tmp_path / "r.csv")])
     assert result.exit_code == 0, result.stderr
     assert "Compression rate" in result.stdout and f"{FAST} → coder" in result.stdout
-    (line,) = list(csv.DictReader(open(tmp_path / "r.csv")))
+    (line,) = list(csv.DictReader((tmp_path / "r.csv").read_text().splitlines()))
     assert line["modality"] == "text" and float(line["rate"]) > 0
 
 
