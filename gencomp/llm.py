@@ -18,7 +18,7 @@ p = (1 − FLOOR) p_beam + FLOOR / 256. This costs at most −log2(1 − FLOOR) 
 bits per byte, and a byte the beam cannot produce (e.g. one of the bytes with no token,
 see ``llm_bytes``) costs about 20 bits. When the seen byte has no beam mass the beam
 restarts from its heaviest hypothesis: its pending bytes are committed as tokens, then
-the byte itself (as its ``<0xMM>`` escape if it has no token).
+the byte itself (as its escape text, see ``llm_bytes``, if it has no token).
 
 KV cache: each node of the tree of token sequences keeps its own token's keys and values.
 A model step puts the parent's path into one transformers ``DynamicCache`` (cropping
@@ -170,7 +170,7 @@ class LLMPredictor:
         """What else the numbers depend on: the weights, the libraries, the method's constants."""
         return (
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
-            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache}"
+            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1"
         )
 
     def __repr__(self) -> str:
