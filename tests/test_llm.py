@@ -154,8 +154,10 @@ def test_unavailable_model_fails_at_once() -> None:
 
 @pytest.mark.parametrize("spec", ["llm:device=tpu", "llm:dtype=int3"])
 def test_bad_device_or_dtype_is_a_one_line_error(spec: str) -> None:
-    with pytest.raises(GencompError):
+    with pytest.raises(GencompError) as error:
         gencomp.load_predictor(spec)
+    message = str(error.value)
+    assert message and "\n" not in message
 
 
 def test_the_weight_cache_is_valid_and_damage_is_detected(llm_predictor: LLMPredictor, tmp_path) -> None:
