@@ -54,13 +54,14 @@ from gencomp.predictor import (
     from_code_lengths,
     normalize,
 )
+from gencomp.zstd_bits import content_bits
 
 CANDIDATES = [bytes([b]) for b in range(ALPHABET)]
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
 # Bump when the refined method's numbers change for the same spec and codec library, so
 # that a decoder refuses files coded by another version instead of decoding garbage.
-METHOD_VERSION = 1
+METHOD_VERSION = 2
 # Refined method, measured on text (bench/compressor_xent.py): offsets 64 bytes apart move
 # the block's Huffman header noise (±10 bits for one byte more) enough to average it out,
 # where offsets 1 byte apart did not help; bytes absent from the context are all scored
@@ -81,9 +82,10 @@ class CompressorPredictor:
     With ``paper=True`` the distribution is the paper's, from :meth:`candidate_lengths`.
     Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths): the
     mean of the distributions from ``offsets`` context start offsets, each adding, with
-    ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations, scaled by
-    ``sharpness``. The constructors default to the paper's method and the codec's
-    ``default_level``; the registry's specs (``gzip``, …) carry the measured best settings.
+    ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations (credited
+    ``bonus`` bits), scaled by ``sharpness``. The constructors default to the paper's
+    method and the codec's ``default_level``; the registry's specs (``gzip``, …) carry
+    the measured best settings.
     """
 
     name: str = ""
@@ -101,6 +103,7 @@ class CompressorPredictor:
         spans: int = 16,
         offsets: int = 1,
         sharpness: float = 1.0,
+        bonus: float = 0.0,
     ) -> None:
         level = self.default_level if level is None else level
         if level not in self.levels:
@@ -111,10 +114,13 @@ class CompressorPredictor:
             raise SpecError(f"need lookahead >= 0, spans >= 0, offsets >= 1; got {lookahead}, {spans}, {offsets}")
         if not 0 < sharpness <= 4:
             raise SpecError(f"sharpness must be in (0, 4], got {sharpness}")
+        if not 0 <= bonus <= 32:
+            raise SpecError(f"bonus must be in [0, 32] bits, got {bonus}")
         self.level = level
         self.context_window = context_window
         self.paper = paper
-        self.lookahead, self.spans, self.offsets, self.sharpness = lookahead, spans, offsets, sharpness
+        self.lookahead, self.spans, self.offsets = lookahead, spans, offsets
+        self.sharpness, self.bonus = sharpness, bonus
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -124,7 +130,7 @@ class CompressorPredictor:
             return base + ",paper"
         return (
             f"{base},lookahead={self.lookahead},spans={self.spans},"
-            f"offsets={self.offsets},sharpness={self.sharpness!r}"
+            f"offsets={self.offsets},sharpness={self.sharpness!r},bonus={self.bonus!r}"
         )
 
     @property
@@ -148,14 +154,15 @@ class CompressorPredictor:
         work = lambda part: [len(self.compress(context + b)) for b in part]  # noqa: E731
         return self._map(work, CANDIDATES, parallel=len(context) >= THREADS_FROM)
 
-    def fine_compress(self, data: bytes) -> bytes:
-        """The same codec in the format with the finest lengths (no container padding)."""
-        return self.compress(data)
+    def fine_bits(self, data: bytes) -> int:
+        """The compressed size of ``data`` in bits, as finely as the codec tells it (here
+        8 × the bytes; subclasses drop container and bitstream padding)."""
+        return 8 * len(self.compress(data))
 
     def continuation_bits(self, context: bytes, candidates: Sequence[bytes]) -> np.ndarray:
-        """ℓ(x·u) in bits for each candidate continuation u, as finely as the codec tells
-        them (here: 8 × the bytes of :meth:`fine_compress`; gzip counts bits)."""
-        work = lambda part: [8 * len(self.fine_compress(context + u)) for u in part]  # noqa: E731
+        """ℓ(x·u) in bits for each candidate continuation u, by :meth:`fine_bits` (gzip
+        counts the bits of a stream fed the context once)."""
+        work = lambda part: [self.fine_bits(context + u) for u in part]  # noqa: E731
         return self._map(work, candidates, parallel=len(context) >= THREADS_FROM).astype(np.float64)
 
     def logprobs(self, context: bytes) -> np.ndarray:
@@ -182,7 +189,7 @@ class CompressorPredictor:
         single = np.empty(ALPHABET)
         single[present] = bits[:count]
         single[~present] = bits[count : len(literals)].mean() if count < ALPHABET else 0.0
-        return marginalise(np.concatenate([single, bits[len(literals) :]]), extra, self.sharpness)
+        return marginalise(np.concatenate([single, bits[len(literals) :]]), extra, self.sharpness, self.bonus)
 
     def _map(self, work: Callable[[list[bytes]], list[int]], items: Sequence[bytes], parallel: bool) -> np.ndarray:
         """Run ``work`` over ``items``, in contiguous slices on threads if ``parallel``."""
@@ -391,7 +398,8 @@ class GzipPredictor(CompressorPredictor):
 
 
 class ZstdPredictor(CompressorPredictor):
-    """Zstandard at ``level``; the lengths of ``ZstdCompressor(level).compress``."""
+    """Zstandard at ``level``: the paper's lengths are ``ZstdCompressor(level).compress``'s,
+    the refined ones the same frame's bits less its bitstreams' padding (gencomp.zstd_bits)."""
 
     name = "zstd"
     levels, default_level = range(-7, 23), 3
@@ -406,6 +414,9 @@ class ZstdPredictor(CompressorPredictor):
             compressor = self._local.compressor = zstandard.ZstdCompressor(level=self.level)
         return compressor.compress(data)
 
+    def fine_bits(self, data: bytes) -> int:
+        return content_bits(self.compress(data))
+
     @staticmethod
     def library_version() -> str:
         return f"libzstd {zstandard.ZSTD_VERSION[0]}.{zstandard.ZSTD_VERSION[1]}.{zstandard.ZSTD_VERSION[2]}"
@@ -413,7 +424,7 @@ class ZstdPredictor(CompressorPredictor):
 
 class LzmaPredictor(CompressorPredictor):
     """LZMA at ``preset``: the paper's lengths are ``lzma.compress``'s (LZMA2 in .xz), the
-    refined ones raw LZMA1's (:meth:`fine_compress`)."""
+    refined ones raw LZMA1's (:meth:`fine_bits`)."""
 
     name = "lzma"
     levels, default_level = range(0, 10), 6  # the preset
@@ -424,13 +435,13 @@ class LzmaPredictor(CompressorPredictor):
     def compress(self, data: bytes) -> bytes:
         return lzma.compress(data, preset=self.level)
 
-    def fine_compress(self, data: bytes) -> bytes:
-        """Raw LZMA1 with the preset's settings: the range coder's own end, no xz container
-        (whose blocks are padded to 4 bytes). The dictionary just covers the context, as
-        a larger one costs time to set up and finds nothing more."""
+    def fine_bits(self, data: bytes) -> int:
+        """8 × the bytes of raw LZMA1 with the preset's settings: the range coder's own
+        end, no xz container (whose blocks are padded to 4 bytes). The dictionary just
+        covers the context, as a larger one costs time to set up and finds nothing more."""
         dictionary = max(1 << 12, 1 << (self.context_window + 64).bit_length())
         filters = [{"id": lzma.FILTER_LZMA1, "preset": self.level, "dict_size": dictionary}]
-        return lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters)
+        return 8 * len(lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters))
 
     @staticmethod
     def library_version() -> str:

@@ -178,7 +178,7 @@ def load_predictor(spec: str) -> Predictor:
 # Builders import their module on use, so that `import gencomp` stays light (no torch).
 
 
-_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness")
+_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus")
 
 
 def _compressor(name: str) -> Callable[..., Predictor]:
@@ -203,13 +203,14 @@ def _llm(**options: Any) -> Predictor:
 
 
 _WINDOW = Option("context_window", int, DEFAULT_CONTEXT_WINDOW, "bytes of context seen")
-# Defaults (lookahead, offsets, sharpness): the best cross-entropy for the time, measured
-# by bench/compressor_xent.py on Wikipedia text; `NAME:paper` is the paper's one-step method.
-for _name, _level, _help, (_lookahead, _offsets, _sharpness) in (
-    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 4, 0.9)),
-    ("zstd", 3, "Zstandard via the zstandard package, level -7..22", (8, 8, 0.6)),
-    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8)),
-    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2)),
+# Defaults (lookahead, offsets, sharpness, bonus): the best cross-entropy for the time,
+# measured by bench/compressor_xent.py on Wikipedia text; `NAME:paper` is the paper's
+# one-step method.
+for _name, _level, _help, (_lookahead, _offsets, _sharpness, _bonus) in (
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0)),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0)),
+    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0)),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0)),
 ):
     register(
         Family(
@@ -223,6 +224,7 @@ for _name, _level, _help, (_lookahead, _offsets, _sharpness) in (
                 Option("spans", int, 16, "suggested continuations scored per step (with lookahead)"),
                 Option("offsets", int, _offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
                 Option("sharpness", float, _sharpness, "exponent on the summed weights (<1 flattens)"),
+                Option("bonus", float, _bonus, "bits credited to each suggested continuation"),
                 Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
             ),
             flags=("paper",),

@@ -92,10 +92,20 @@ def test_marginalise_without_continuations_is_the_one_step_distribution():
     assert boosted.argmax() == 255 and np.isfinite(boosted).all()
 
 
-def test_refined_gzip_models_real_text_better_than_the_paper(corpus):
+def test_bonus_credits_the_continuations_bits():
+    """A continuation whose length is 3 bits above byte 0's ties with it once credited 3 bits."""
+    bits = np.full(256, 20.0)
+    bits[0], bits[1] = 5.0, 40.0
+    logprobs = marginalise(np.append(bits, 8.0), [b"\x01a"], bonus=3.0)
+    assert math.isclose(logprobs[0], logprobs[1], abs_tol=1e-6)
+    assert logprobs[1] > marginalise(np.append(bits, 8.0), [b"\x01a"])[1]
+
+
+@pytest.mark.parametrize("name", ["gzip", "zstd"])
+def test_refined_predictors_model_real_text_better_than_the_paper(name, corpus):
     chunk = corpus[300_000:300_600]
-    paper = cross_entropy(gencomp.load_predictor("gzip:paper"), chunk, stride=6)
-    refined = cross_entropy(gencomp.load_predictor("gzip"), chunk, stride=6)
+    paper = cross_entropy(gencomp.load_predictor(f"{name}:paper"), chunk, stride=6)
+    refined = cross_entropy(gencomp.load_predictor(name), chunk, stride=6)
     assert refined < paper - 0.5, (refined, paper)
 
 
