@@ -12,7 +12,7 @@ their end means decoding them; they change rarely).
 
 from __future__ import annotations
 
-RAW, RLE, COMPRESSED = 0, 1, 2  # block types; 3 is reserved
+_RLE_BLOCK, _COMPRESSED_BLOCK = 1, 2  # block types (0: raw, 3: reserved)
 _RAW_LITERALS, _RLE_LITERALS, _COMPRESSED_LITERALS, _TREELESS_LITERALS = 0, 1, 2, 3
 _MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -36,8 +36,8 @@ def bitstream_ends(frame: bytes) -> list[int]:
         header = int.from_bytes(frame[pos : pos + 3], "little")
         last, block_type, size = header & 1, (header >> 1) & 3, header >> 3
         pos += 3
-        stored = 1 if block_type == RLE else size  # an RLE block stores its one byte
-        if block_type == COMPRESSED:
+        stored = 1 if block_type == _RLE_BLOCK else size  # an RLE block stores its one byte
+        if block_type == _COMPRESSED_BLOCK:
             ends += [pos + end for end in _block_ends(frame[pos : pos + stored])]
         pos += stored
         if last:
