@@ -12,6 +12,12 @@ The refined method (the default specs) is a better model of the same codec:
 - dithering: the distributions from ``offsets`` context start offsets, 64 bytes apart,
   are mixed. Dropping the oldest bytes moves the byte boundaries (zstd, lzma, bz2) and
   the noise of gzip's block header, which alone moves a byte's length by ±10 bits;
+- priming (:func:`prime`): on a short context the codecs code literals flat (DEFLATE's
+  fixed code, zstd's raw literals) or from a barely adapted model (LZMA, bzip2), so no
+  length says which byte is likelier. ``primes`` views put the context's own bytes,
+  shuffled, in front of it: the codec then builds its literal code from the context's
+  byte frequencies (the shuffle keeps it from copying their order). Below
+  PRIMED_BELOW bytes of context, their mean distribution is mixed in with PRIME_WEIGHT;
 - look-ahead (gencomp.lookahead): the continuations the context suggests are scored too
   and marginalised into the next-byte distribution;
 - speed: the bytes absent from the context all get the mean length of a few stand-ins.
@@ -35,6 +41,7 @@ import bz2
 import ctypes
 import ctypes.util
 import lzma
+import math
 import os
 import threading
 import zlib
@@ -61,7 +68,7 @@ _WORKERS = max(1, min(4, os.cpu_count() or 1))
 THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
 # Bump when the refined method's numbers change for the same spec and codec library, so
 # that a decoder refuses files coded by another version instead of decoding garbage.
-METHOD_VERSION = 2
+METHOD_VERSION = 3
 # Refined method, measured on text (bench/compressor_xent.py): offsets 64 bytes apart move
 # the block's Huffman header noise (±10 bits for one byte more) enough to average it out,
 # where offsets 1 byte apart did not help; bytes absent from the context are all scored
@@ -69,6 +76,25 @@ METHOD_VERSION = 2
 # compressions, and the mean length did as well as scoring each byte or the mean probability.
 OFFSET_STEP = 64
 STAND_INS = 4
+# Priming, measured on the tuning text (bench/compressor_xent.py): a 512-byte pad saved
+# 2-4% of a 2 KB chunk's bits for gzip and zstd, most of it in the first 256 bytes; from
+# 512 bytes of context on, the codecs' own literal codes do as well. Weights 0.5-0.7 and
+# 2-8 views were within noise of each other.
+PRIME_BYTES = 512
+PRIMED_BELOW = 512
+PRIME_WEIGHT = 0.7
+
+
+def prime(context: bytes, seed: int, size: int = PRIME_BYTES) -> bytes:
+    """``size`` bytes of ``context``'s own bytes in shuffled order (a fresh permutation
+    each time the context is used up): its byte frequencies without its strings.
+    Deterministic: numpy's legacy RandomState streams are frozen across versions."""
+    data = np.frombuffer(context, dtype=np.uint8)
+    if not len(data):
+        return b""
+    rng = np.random.RandomState(seed)
+    order = np.concatenate([rng.permutation(len(data)) for _ in range(-(-size // len(data)))])
+    return data[order[:size]].tobytes()
 
 
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
@@ -83,7 +109,8 @@ class CompressorPredictor:
     Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths): the
     mean of the distributions from ``offsets`` context start offsets, each adding, with
     ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations (credited
-    ``bonus`` bits), scaled by ``sharpness``. The constructors default to the paper's
+    ``bonus`` bits), scaled by ``sharpness``; on a short context, mixed with ``primes``
+    primed views. The constructors default to the paper's
     method and the codec's ``default_level``; the registry's specs (``gzip``, …) carry
     the measured best settings.
     """
@@ -104,14 +131,17 @@ class CompressorPredictor:
         offsets: int = 1,
         sharpness: float = 1.0,
         bonus: float = 0.0,
+        primes: int = 0,
     ) -> None:
         level = self.default_level if level is None else level
         if level not in self.levels:
             raise SpecError(f"{self.name} level must be {self.levels[0]}..{self.levels[-1]}, got {level}")
         if context_window < 1:
             raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
-        if lookahead < 0 or spans < 0 or offsets < 1:
-            raise SpecError(f"need lookahead >= 0, spans >= 0, offsets >= 1; got {lookahead}, {spans}, {offsets}")
+        if lookahead < 0 or spans < 0 or offsets < 1 or not 0 <= primes <= 64:
+            raise SpecError(
+                f"need lookahead >= 0, spans >= 0, offsets >= 1, primes 0..64; got {lookahead}, {spans}, {offsets}, {primes}"
+            )
         if not 0 < sharpness <= 4:
             raise SpecError(f"sharpness must be in (0, 4], got {sharpness}")
         if not 0 <= bonus <= 32:
@@ -120,7 +150,7 @@ class CompressorPredictor:
         self.context_window = context_window
         self.paper = paper
         self.lookahead, self.spans, self.offsets = lookahead, spans, offsets
-        self.sharpness, self.bonus = sharpness, bonus
+        self.sharpness, self.bonus, self.primes = sharpness, bonus, primes
         self._pool: ThreadPoolExecutor | None = None
 
     @property
@@ -130,7 +160,7 @@ class CompressorPredictor:
             return base + ",paper"
         return (
             f"{base},lookahead={self.lookahead},spans={self.spans},"
-            f"offsets={self.offsets},sharpness={self.sharpness!r},bonus={self.bonus!r}"
+            f"offsets={self.offsets},sharpness={self.sharpness!r},bonus={self.bonus!r},primes={self.primes}"
         )
 
     @property
@@ -175,15 +205,24 @@ class CompressorPredictor:
         stand_ins = absent[:: -(-len(absent) // STAND_INS)] if len(absent) else absent
         literals = [CANDIDATES[b] for b in np.concatenate([np.flatnonzero(present), stand_ins])]
         extra = continuations(context, self.spans, self.lookahead)
-        mixture = [
+        views = [
             self._offset_logprobs(context[shift:], present, literals, extra)
             for shift in range(0, min(self.offsets * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
         ]
-        return normalize(np.logaddexp.reduce(mixture, axis=0))  # the mean of the distributions
+        mixture = np.logaddexp.reduce(views, axis=0) - math.log(len(views))  # their mean
+        if self.primes and 0 < len(context) < PRIMED_BELOW:
+            primed = [
+                self._offset_logprobs(prime(context, seed) + context, present, literals, extra)
+                for seed in range(self.primes)
+            ]
+            primed_mean = np.logaddexp.reduce(primed, axis=0) - math.log(len(primed))
+            mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
+        return normalize(mixture)
 
     def _offset_logprobs(self, context: bytes, present: np.ndarray, literals: list[bytes], extra: list[bytes]) -> np.ndarray:
-        """The look-ahead distribution from one context offset. Bytes absent from the
-        (whole) context all take the mean length of the stand-ins scored for them."""
+        """The look-ahead distribution from one view of the context (an offset, or a primed
+        context). Bytes absent from the whole context all take the mean length of the
+        stand-ins scored for them."""
         bits = self.continuation_bits(context, literals + extra)
         count = int(present.sum())
         single = np.empty(ALPHABET)
@@ -385,7 +424,7 @@ class GzipPredictor(CompressorPredictor):
 
     def _bit_state_for(self, context: bytes) -> _BitDeflate:
         """A libz stream fed ``context``: one whose context this one extends is fed the new
-        bytes; else a new one replaces the least recently used (one kept per offset)."""
+        bytes; else a new one replaces the least recently used (one kept per view)."""
         for i, state in enumerate(self._bit_states):
             if context.startswith(state.context) and state.fits(len(context)):
                 self._bit_states.append(self._bit_states.pop(i))
@@ -393,7 +432,7 @@ class GzipPredictor(CompressorPredictor):
                     state.feed(context[len(state.context) :])
                 return state
         state = _BitDeflate(self.level, context, margin=max(1, self.lookahead))
-        self._bit_states = (self._bit_states + [state])[-self.offsets :]
+        self._bit_states = (self._bit_states + [state])[-(self.offsets + self.primes) :]
         return state
 
 

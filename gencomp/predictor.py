@@ -178,7 +178,7 @@ def load_predictor(spec: str) -> Predictor:
 # Builders import their module on use, so that `import gencomp` stays light (no torch).
 
 
-_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus")
+_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes")
 
 
 def _compressor(name: str) -> Callable[..., Predictor]:
@@ -225,6 +225,7 @@ for _name, _level, _help, (_lookahead, _offsets, _sharpness, _bonus) in (
                 Option("offsets", int, _offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
                 Option("sharpness", float, _sharpness, "exponent on the summed weights (<1 flattens)"),
                 Option("bonus", float, _bonus, "bits credited to each suggested continuation"),
+                Option("primes", int, 4, "views with the context's bytes shuffled in front (short contexts)"),
                 Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
             ),
             flags=("paper",),
