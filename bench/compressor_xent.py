@@ -16,6 +16,7 @@ the bundled speech recording.
     .venv/bin/python bench/compressor_xent.py                  # every compressor, text
     .venv/bin/python bench/compressor_xent.py --modality image --compressor gzip
     .venv/bin/python bench/compressor_xent.py --setting paper --setting lookahead=16
+    .venv/bin/python bench/compressor_xent.py --compressor gzip --setting primes=0 --setting '' --chunks 4 --stride 2
     .venv/bin/python bench/compressor_xent.py --tuning --compressor zstd --setting bonus=4
 """
 
