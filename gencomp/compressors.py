@@ -116,9 +116,8 @@ class CompressorPredictor:
     mean of the distributions from ``offsets`` context start offsets, each adding, with
     ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations (credited
     ``bonus`` bits), scaled by ``sharpness``; on a short context, mixed with ``primes``
-    primed views. The constructors default to the paper's
-    method and the codec's ``default_level``; the registry's specs (``gzip``, …) carry
-    the measured best settings.
+    primed views. The constructors default to the paper's method and the codec's
+    ``default_level``; the registry's specs (``gzip``, …) carry the measured best settings.
     """
 
     name: str = ""
