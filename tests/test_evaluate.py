@@ -8,6 +8,8 @@ import gzip
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,10 +42,11 @@ def test_bundled_data_follows_the_paper(bundled):
 
 def test_select_limit_and_sample(bundled):
     text = ev.bundled_data(random_bytes=2048)[0]
-    assert ev.select(text, limit=3).chunks == text.chunks[:3]
-    drawn = ev.select(text, sample=3, seed=5).chunks
-    assert drawn == ev.select(text, sample=3, seed=5).chunks and len(drawn) == 3
-    assert all(chunk in text.chunks for chunk in drawn)
+    assert list(ev.select(text, limit=3).chunks) == [text.chunks[i] for i in range(3)]
+    drawn = list(ev.select(text, sample=3, seed=5).chunks)
+    assert drawn == list(ev.select(text, sample=3, seed=5).chunks) and len(drawn) == 3
+    data = datasets.text_corpus().data
+    assert all(chunk in data for chunk in drawn)
 
 
 @pytest.mark.parametrize("codec", list(ev.CODECS))
@@ -102,7 +105,11 @@ def test_file_data_groups_images_audio_and_text(tmp_path):
     groups = {m.name: m for m in ev.file_data([tmp_path / "photo.png", tmp_path / "speech.wav", tmp_path / "notes"])}
     assert set(groups) == {"image", "audio", "text", "bytes"}
     assert len(groups["image"].chunks) == 4 and all(len(c) == 2048 for c in groups["image"].chunks)
-    assert groups["audio"].size == 14259  # 0.9 s at 16 kHz, one byte a sample
+    assert groups["audio"].size == 14259  # 0.9 s at 16 kHz, one byte a sample: counted from the header,
+    speech = ev.modalities.audio_to_bytes(ev.modalities.read_audio(tmp_path / "speech.wav").samples)
+    assert b"".join(groups["audio"].chunks) == speech  # then decoded when read
+    photo = datasets.bundled_image("camera")[:64, :128]
+    assert list(groups["image"].chunks) == [photo[r : r + 32, c : c + 64].tobytes() for r in (0, 32) for c in (0, 64)]
     assert [len(c) for c in groups["text"].chunks] == [2048, 352]
     with pytest.raises(GencompError, match="does not exist"):
         ev.file_data([tmp_path / "missing.wav"])
@@ -119,12 +126,118 @@ def test_cli_evaluate_json_csv_and_table(tmp_path):
     assert rows[("gzip", "text")]["compressed_bytes"] == len(gzip.compress(datasets.text_corpus().data[:200], 9, mtime=0))
     assert rows[(f"{FAST} → coder", "text")]["raw_bytes"] == 200
     assert document["data"]["text"]["chunks"] == 1
+    assert rows[(f"{FAST} → coder", "text")]["rate_low"] is None  # one chunk: no interval, not NaN
     assert "text: 1 of 1 chunk(s), 200 bytes" in result.stderr
     result = runner.invoke(app, common + ["--no-classical", "--csv", str(tmp_path / "r.csv")])
     assert result.exit_code == 0, result.stderr
-    assert "Compression rate" in result.stdout and f"{FAST} → coder" in result.stdout
+    (row,) = [line for line in result.stdout.splitlines() if f"{FAST} → coder" in line]
+    assert "Compression rate" in result.stdout and "±" not in row
     (line,) = list(csv.DictReader((tmp_path / "r.csv").read_text().splitlines()))
     assert line["modality"] == "text" and float(line["rate"]) > 0
+    assert line["rate_low"] == line["rate_high"] == ""
+
+
+def test_cli_intervals_in_the_table_json_and_csv(tmp_path):
+    """Several chunks: every chunked row has an interval around its rate, in all three
+    outputs alike; unchunked rows have none."""
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_bytes(datasets.text_corpus().data[300 * i : 300 * i + 90 + 20 * i])
+    common = ["evaluate", "--data", str(tmp_path), "--model", FAST, "--workers", "1", "--limit", "3"]
+    runner = CliRunner()
+    table = runner.invoke(app, common + ["--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv")])
+    assert table.exit_code == 0, table.stderr
+    document = json.loads((tmp_path / "r.json").read_text())
+    lines = {r["row"]: r for r in csv.DictReader((tmp_path / "r.csv").read_text().splitlines())}
+    for row in document["results"]:
+        line = lines[row["row"]]
+        if row["row"] in ev.CODECS:  # unchunked: one compression of everything
+            assert row["rate_low"] is None and line["rate_low"] == ""
+            continue
+        assert row["rate_low"] <= row["rate"] <= row["rate_high"]
+        assert float(line["rate_low"]) == pytest.approx(row["rate_low"]) and float(line["rate_high"]) == pytest.approx(row["rate_high"])
+        assert f"{row['rate']:.1f} ±{row['rate_high'] - row['rate']:.1f}" in table.stdout
+
+
+def test_rate_margin_is_students_t_for_chunks_of_equal_size():
+    """With equal sizes the ratio estimator's interval is the textbook t interval of the
+    per-chunk rates' mean (scipy's, computed independently); with unequal sizes it still
+    brackets the pooled rate; one chunk has none."""
+    from scipy import stats
+
+    compressed = [900, 1010, 870, 1200, 955]
+    rates = np.array(compressed) / 2048
+    low, high = stats.t.interval(0.95, len(rates) - 1, loc=rates.mean(), scale=stats.sem(rates))
+    assert ev.rate_margin([2048] * 5, compressed) == pytest.approx((high - low) / 2)
+    assert ev.rate_margin([2048], [900]) is None
+    assert ev.rate_margin([2048, 2048], [900, 900]) == 0.0
+
+
+def test_rate_margin_agrees_with_a_bootstrap_of_the_pooled_rate():
+    """Many chunks of unequal sizes: the t half-width is close to a percentile bootstrap's
+    of Σcompressed/Σraw (an independent method; they agree as n grows)."""
+    rng = np.random.default_rng(7)
+    raw = rng.integers(500, 2049, 400)
+    compressed = raw * rng.uniform(0.3, 0.6, 400)
+    resampled = rng.integers(0, 400, (4000, 400))
+    pooled = compressed[resampled].sum(axis=1) / raw[resampled].sum(axis=1)
+    bootstrap = (np.percentile(pooled, 97.5) - np.percentile(pooled, 2.5)) / 2
+    assert ev.rate_margin(raw, compressed) == pytest.approx(bootstrap, rel=0.1)
+
+
+def test_chunked_intervals_contain_the_rate_and_shrink_with_more_chunks():
+    text = ev.bundled_data(random_bytes=2048)[0]
+    widths = []
+    for count in (4, 64):
+        unchunked, chunked = ev.evaluate_classical([ev.select(text, sample=count, seed=1)], ["gzip"])
+        assert unchunked.rate_low is None  # no per-chunk breakdown
+        assert chunked.rate_low < chunked.rate < chunked.rate_high
+        widths.append(chunked.rate_high - chunked.rate_low)
+    assert widths[1] < widths[0] / 2  # se about 1/sqrt(n), and t shrinks too
+
+
+def test_user_files_are_read_a_chunk_at_a_time(tmp_path):
+    """Building, selecting, fingerprinting and compressing chunks of a 64 MB file allocates
+    a few megabytes, not the file; the chunks read are the file's bytes at their offsets."""
+    import tracemalloc
+
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as file:
+        file.truncate(64 << 20)  # sparse zeros: valid UTF-8, so "text"
+        file.seek(3 * 2048 + 5)
+        file.write(b"marker")
+    tracemalloc.start()
+    try:
+        (modality,) = ev.file_data([big])
+        picked = ev.select(modality, sample=4, seed=3)
+        ev.run_settings([], [picked], None, 4, 3)
+        ev.evaluate_classical([picked], ["gzip"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert modality.name == "text" and len(modality.chunks) == 32768 and modality.size == 64 << 20
+    assert peak < 8 << 20
+    assert modality.chunks[3] == bytes(5) + b"marker" + bytes(2048 - 11)
+    assert list(picked.chunks) == [modality.chunks.read(n) for n in picked.chunks.numbers]
+
+
+def test_a_100_mb_file_evaluates_in_under_1_gb(tmp_path):
+    """The issue's bound, end to end: `gencomp evaluate --data` on 100 MB with --sample."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as file:
+        file.truncate(100 << 20)
+    script = (
+        "import atexit, resource, sys\n"
+        "atexit.register(lambda: print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+        "from gencomp_cli.main import main\n"
+        "sys.argv[0] = 'gencomp'\n"
+        "main()\n"
+    )
+    args = ["evaluate", "--data", str(big), "-m", FAST, "--sample", "1", "--workers", "1", "--results", str(tmp_path / "r.jsonl")]
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "text: 1 of 51200 chunk(s)" in done.stderr
+    peak_kb = int(done.stderr.split("peak ")[1].split()[0])
+    assert peak_kb < 1 << 20
 
 
 def test_cli_evaluate_rejects_bad_options():
