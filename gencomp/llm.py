@@ -122,7 +122,8 @@ class LLMPredictor:
     """Next-byte predictor from a causal LM (see the module docstring for the method).
 
     Options beyond the registry's: ``kv_cache=False`` recomputes every model step from
-    scratch (the tests' reference), ``loaded`` reuses an already loaded model.
+    scratch (the tests' reference), ``loaded`` and ``vocab`` reuse an already loaded model
+    and its byte tables.
     """
 
     def __init__(
@@ -135,6 +136,7 @@ class LLMPredictor:
         kv_cache: bool = True,
         step_min: float = STEP_MIN,
         loaded: LoadedModel | None = None,
+        vocab: ByteVocab | None = None,
     ) -> None:
         if context_window < 2:
             raise SpecError(f"context_window must be at least 2 bytes, got {context_window}")
@@ -143,7 +145,7 @@ class LLMPredictor:
         self.kv_cache = kv_cache
         self.step_min = step_min
         self.model = self.loaded.model
-        self.vocab = ByteVocab(self.loaded.tokenizer)
+        self.vocab = vocab or ByteVocab(self.loaded.tokenizer)
         config = self.model.config
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.bos = self._start_token()

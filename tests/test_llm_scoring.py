@@ -1,0 +1,58 @@
+"""Batched scoring of known bytes (``gencomp.llm_scoring``) against the step-by-step coder
+that `gencomp compress` uses, on the real bundled model and real data. Chunks are short
+so the step path, the slow reference, stays within a minute."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from gencomp import coding, datasets, llm_scoring, modalities
+from gencomp.llm import LLMPredictor
+
+
+def patch_with_bright_pixels() -> bytes:
+    """A row-major 32×64 grayscale patch of scikit-image's camera picture with several
+    pixels at 0xF5-0xFF, bytes with no token of their own (coded through escapes)."""
+    gray = modalities.to_grayscale(datasets.bundled_image("camera"))
+    for patch in modalities.image_patches(gray):
+        data = patch.tobytes()
+        if sum(b >= 0xF5 for b in data[:160]) >= 3:
+            return data
+    raise AssertionError("the camera picture has no bright patch")
+
+
+def speech() -> bytes:
+    return modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
+
+
+CHUNKS = {
+    "text": lambda corpus: corpus[len(corpus) // 3 :][:240],
+    "image, 8-bit, with escaped bytes": lambda corpus: patch_with_bright_pixels()[:128],
+    "image, 7-bit": lambda corpus: modalities.to_7bit(patch_with_bright_pixels()[:160]),
+    "audio, 8-bit": lambda corpus: speech()[4000:4096],
+}
+
+
+@pytest.mark.parametrize("kind", list(CHUNKS))
+def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredictor, corpus: bytes, kind: str) -> None:
+    chunk = CHUNKS[kind](corpus)
+    step = coding.encode_chunk(LLMPredictor(loaded=llm_predictor.loaded, vocab=llm_predictor.vocab), chunk)
+    batched = llm_scoring.encode_chunk(llm_predictor, chunk)
+    assert batched.ideal_bits == pytest.approx(step.ideal_bits, rel=0.005)
+    assert abs(len(batched.data) - len(step.data)) <= max(1, 0.005 * len(step.data))
+
+
+def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMPredictor, corpus: bytes) -> None:
+    """Sequences off the main line, one and three tokens deep, computed in one masked pass
+    over the main line's cache, against a plain forward pass over each whole sequence."""
+    walk = llm_scoring._KnownBytes(llm_predictor, corpus[5000:5300])
+    line = walk._line
+    keys = [(*line[:10], line[20]), (*line[:10], line[20], line[21]), (*line[:30], line[3], line[4], line[5])]
+    walk._off_line_passes(keys)
+    for key in keys:
+        block, row = walk._rows[key]
+        with torch.inference_mode():
+            plain = llm_predictor.model.model(input_ids=torch.tensor([list(key)])).last_hidden_state[0, -1]
+        np.testing.assert_allclose(walk._states[block][row].numpy(), plain.numpy(), atol=1e-3)
