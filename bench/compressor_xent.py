@@ -4,6 +4,9 @@ For held-out 2 KB chunks of text, image patches and audio, and for each predicto
 the cross-entropy in bits/byte of the predictor predicting each byte from the bytes before
 it in its chunk, divided by the compressor's own rate on the same chunks (≤ 1.0: the
 predictor is at least as good a model as the codec), and the bytes/s of the predictor.
+The settings of one compressor run side by side, each position computed by all of them in
+turn, so that the last two columns — cross-entropy and speed against the default setting
+('', or the first one given) — hold on a shared, noisy machine.
 
 The defaults were tuned on other text chunks (`--tuning`: Wikipedia chunks 1000, 1500,
 2000 and 2037), so that the held-out figures are not fitted to.
@@ -18,6 +21,8 @@ the bundled speech recording.
     .venv/bin/python bench/compressor_xent.py --setting paper --setting lookahead=16
     .venv/bin/python bench/compressor_xent.py --compressor gzip --setting primes=0 --setting '' --chunks 4 --stride 2
     .venv/bin/python bench/compressor_xent.py --tuning --compressor zstd --setting bonus=4
+    .venv/bin/python bench/compressor_xent.py --compressor gzip --compressor zstd --setting '' --setting fast \
+        --modality text --modality image --modality audio --chunks 4 --stride 16
 """
 
 from __future__ import annotations
@@ -65,14 +70,22 @@ def own_bits(name: str, chunk: bytes) -> float:
     return 8.0 * (len(compress(chunk)) - len(compress(b"")))
 
 
-def cross_entropy_bits(predictor: Predictor, chunk: bytes, stride: int = 1) -> tuple[float, int]:
-    """(Σ −log2 p(chunk[t] | chunk[:t]) over t = 0, stride, 2·stride, …, positions)."""
-    total, positions = 0.0, 0
-    for t in range(0, len(chunk), stride):
-        logprobs = predictor.logprobs(crop(chunk[:t], predictor.context_window))
-        total -= logprobs[chunk[t]] / math.log(2)
-        positions += 1
-    return total, positions
+def side_by_side(predictors: list[Predictor], data: list[bytes], stride: int) -> list[tuple[float, float]]:
+    """(bits/byte, seconds) of each predictor over every stride-th byte of the chunks,
+    every position computed by all of them in turn (the first one rotating), so that the
+    machine's load hits them alike and their speed ratios can be read off one run."""
+    bits, seconds = [0.0] * len(predictors), [0.0] * len(predictors)
+    positions = 0
+    for chunk in data:
+        for t in range(0, len(chunk), stride):
+            for turn in range(len(predictors)):
+                i = (turn + positions) % len(predictors)
+                start = time.perf_counter()
+                logprobs = predictors[i].logprobs(crop(chunk[:t], predictors[i].context_window))
+                seconds[i] += time.perf_counter() - start
+                bits[i] -= logprobs[chunk[t]] / math.log(2)
+            positions += 1
+    return [(b / positions, s) for b, s in zip(bits, seconds)]
 
 
 def spec_of(name: str, setting: str) -> str:
@@ -90,20 +103,23 @@ def main() -> None:
     args = parser.parse_args()
     if args.tuning and args.modality not in (None, ["text"]):
         parser.error("--tuning chunks are text only")
-    print(f"{'modality':8} {'spec':70} {'xent':>6} {'own':>6} {'ratio':>6} {'bytes/s':>8}")
+    settings = args.setting or list(SETTINGS)
+    base = settings.index("") if "" in settings else 0  # the row the last two columns divide by
+    print(f"ratios and ×base against {spec_of('NAME', settings[base])!r}, measured side by side")
+    print(f"{'modality':8} {'spec':76} {'xent':>6} {'own':>6} {'ratio':>6} {'bytes/s':>8} {'×base':>6} {'speed':>6}")
     for modality in args.modality or ["text"]:
         data = tuning_chunks() if args.tuning else held_out_chunks(modality, args.chunks)
+        size = sum(len(chunk) for chunk in data)
         for name in args.compressor or COMPRESSORS:
-            own = sum(own_bits(name, chunk) for chunk in data) / sum(len(chunk) for chunk in data)
-            for setting in args.setting or SETTINGS:
-                predictor = gencomp.load_predictor(spec_of(name, setting))
-                start = time.perf_counter()
-                results = [cross_entropy_bits(predictor, chunk, args.stride) for chunk in data]
-                seconds = time.perf_counter() - start
-                bits, positions = sum(r[0] for r in results), sum(r[1] for r in results)
-                xent = bits / positions
+            own = sum(own_bits(name, chunk) for chunk in data) / size
+            predictors = [gencomp.load_predictor(spec_of(name, setting)) for setting in settings]
+            results = side_by_side(predictors, data, args.stride)
+            positions = sum(len(range(0, len(chunk), args.stride)) for chunk in data)
+            base_xent, base_seconds = results[base]
+            for predictor, (xent, seconds) in zip(predictors, results):
                 print(
-                    f"{modality:8} {predictor.spec:70} {xent:6.3f} {own:6.3f} {xent / own:6.3f} {positions / seconds:8.1f}",
+                    f"{modality:8} {predictor.spec:76} {xent:6.3f} {own:6.3f} {xent / own:6.3f} "
+                    f"{positions / seconds:8.1f} {xent / base_xent:6.3f} {base_seconds / seconds:6.1f}",
                     flush=True,
                 )
 

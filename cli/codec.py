@@ -13,6 +13,7 @@ import typer
 from rich.text import Text
 
 from gencomp import container
+from gencomp.coding import available_cores
 from gencomp.datasets import CHUNK_SIZE
 from gencomp_cli.common import atomic_output, check_output, fail, progress, read_input, say, stderr, to_terminal, user_errors
 from gencomp_cli.sample import load
@@ -20,7 +21,11 @@ from gencomp_cli.sample import load
 Input = Annotated[Path, typer.Argument(help="File to read, '-' for stdin.", show_default=False)]
 Output = Annotated[Path, typer.Argument(help="File to write, '-' for stdout.", show_default=False)]
 Force = Annotated[bool, typer.Option(help="Overwrite OUTPUT if it exists.")]
-Workers = Annotated[int, typer.Option(help="Code chunks in this many processes (each loads the model).")]
+Workers = Annotated[
+    int,
+    typer.Option(help="Code chunks in this many processes (each loads the model); default: all cores.", show_default=False),
+]
+ALL_CORES = available_cores()
 
 
 def compress(
@@ -29,7 +34,7 @@ def compress(
     model: Annotated[str, typer.Option("--model", "-m", help="Predictor spec, e.g. gzip, zstd:level=19, llm (see `gencomp models`).")] = "gzip",
     chunk_size: Annotated[int, typer.Option(help="Code independent chunks of this many bytes (the paper's 2048), so they can be coded in parallel.")] = CHUNK_SIZE,
     stream: Annotated[bool, typer.Option("--stream", help="Code one long stream instead, each byte predicted from the model's context window before it.")] = False,
-    workers: Workers = 1,
+    workers: Workers = ALL_CORES,
     force: Force = False,
 ) -> None:
     """Compress a file losslessly by arithmetic coding with a predictor's next-byte probabilities.
@@ -65,7 +70,7 @@ def compress(
 def decompress(
     input: Input,
     output: Output,
-    workers: Workers = 1,
+    workers: Workers = ALL_CORES,
     force: Force = False,
 ) -> None:
     """Decompress a .gcz file; the model comes from its header."""

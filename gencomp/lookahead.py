@@ -70,14 +70,18 @@ def _copy(context: bytes, start: int, length: int) -> bytes:
     return bytes(out[len(context) :])
 
 
-def continuations(context: bytes, count: int, horizon: int) -> list[bytes]:
+def continuations(context: bytes, count: int, horizon: int, ends: bool = False) -> list[bytes]:
     """The multi-byte continuations to score: every prefix of 2..horizon bytes of the
-    suggested spans, each once (single bytes are scored separately, all 256 of them)."""
+    suggested spans, each once (single bytes are scored separately, all 256 of them). With
+    ``ends``, only the 2-byte prefix and the whole span: a repeat's prefixes cost about
+    alike, so the two ends carry most of what the ones between would add (measured:
+    bench/compressor_xent.py, where it let one view reach further at the same cost)."""
     if horizon < 2:
         return []
+    sizes = sorted({2, horizon}) if ends else range(2, horizon + 1)
     seen: dict[bytes, None] = {}
     for span in suggested_spans(context, count, horizon):
-        for size in range(2, horizon + 1):
+        for size in sizes:
             seen.setdefault(span[:size])
     return list(seen)
 

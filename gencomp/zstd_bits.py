@@ -20,7 +20,13 @@ _MAGIC = b"\x28\xb5\x2f\xfd"
 def content_bits(frame: bytes) -> int:
     """The bits of ``frame`` (one zstd frame) that carry data: 8 × its length less the
     end marks and padding of its bitstreams."""
-    return 8 * len(frame) - sum(_end_mark_bits(frame[end]) for end in bitstream_ends(frame))
+    padding = 0
+    for end in bitstream_ends(frame):
+        last_byte = frame[end]
+        if not last_byte:
+            raise ValueError("zstd bitstream without an end mark")
+        padding += 9 - last_byte.bit_length()  # the end mark (the highest 1) and the zeros above it
+    return 8 * len(frame) - padding
 
 
 def bitstream_ends(frame: bytes) -> list[int]:
@@ -33,12 +39,12 @@ def bitstream_ends(frame: bytes) -> list[int]:
     pos = 5 + (not single_segment) + (0, 1, 2, 4)[dictionary_flag] + (single_segment, 2, 4, 8)[content_size_flag]
     ends: list[int] = []
     while True:
-        header = int.from_bytes(frame[pos : pos + 3], "little")
+        header = frame[pos] | frame[pos + 1] << 8 | frame[pos + 2] << 16
         last, block_type, size = header & 1, (header >> 1) & 3, header >> 3
         pos += 3
         stored = 1 if block_type == _RLE_BLOCK else size  # an RLE block stores its one byte
         if block_type == _COMPRESSED_BLOCK:
-            ends += [pos + end for end in _block_ends(frame[pos : pos + stored])]
+            _block_ends(frame, pos, pos + stored, ends)
         pos += stored
         if last:
             break
@@ -48,21 +54,22 @@ def bitstream_ends(frame: bytes) -> list[int]:
     return ends
 
 
-def _block_ends(block: bytes) -> list[int]:
-    """The offsets of one compressed block's bitstream ends, within the block."""
-    literals_type, size_format = block[0] & 3, (block[0] >> 2) & 3
-    ends: list[int] = []
+def _block_ends(frame: bytes, start: int, stop: int, ends: list[int]) -> None:
+    """Append the offsets of the bitstream ends of the compressed block ``frame[start:stop]``
+    (offsets, not a slice: this runs once per candidate byte, so copies count)."""
+    first = frame[start]
+    literals_type, size_format = first & 3, (first >> 2) & 3
     if literals_type in (_RAW_LITERALS, _RLE_LITERALS):  # stored bytes: no bitstream
         header_size = (1, 2, 1, 3)[size_format]
         shift = 3 if size_format in (0, 2) else 4
-        regenerated = int.from_bytes(block[:header_size], "little") >> shift
-        literals_end = header_size + (regenerated if literals_type == _RAW_LITERALS else 1)
+        regenerated = int.from_bytes(frame[start : start + header_size], "little") >> shift
+        literals_end = start + header_size + (regenerated if literals_type == _RAW_LITERALS else 1)
     else:
         header_size, size_bits = ((3, 10), (3, 10), (4, 14), (5, 18))[size_format]
-        compressed = (int.from_bytes(block[:header_size], "little") >> (4 + size_bits)) & ((1 << size_bits) - 1)
-        streams_start, literals_end = header_size, header_size + compressed
+        compressed = (int.from_bytes(frame[start : start + header_size], "little") >> (4 + size_bits)) & ((1 << size_bits) - 1)
+        streams_start, literals_end = start + header_size, start + header_size + compressed
         if literals_type == _COMPRESSED_LITERALS:  # a Huffman tree description comes first
-            tree_header = block[streams_start]
+            tree_header = frame[streams_start]
             fse_weights = tree_header < 128
             tree_size = 1 + (tree_header if fse_weights else (tree_header - 127 + 1) // 2)
             if fse_weights:
@@ -72,19 +79,12 @@ def _block_ends(block: bytes) -> list[int]:
             ends.append(literals_end - 1)
         else:  # four streams, after a jump table of the first three's sizes
             end = streams_start + 6
-            for i in range(3):
-                end += int.from_bytes(block[streams_start + 2 * i : streams_start + 2 * i + 2], "little")
+            for i in range(streams_start, streams_start + 6, 2):
+                end += frame[i] | frame[i + 1] << 8
                 ends.append(end - 1)
             ends.append(literals_end - 1)
-    if literals_end > len(block):
+    if literals_end > stop:
         raise ValueError("zstd literals section runs past its block")
-    if literals_end < len(block) and block[literals_end] != 0:  # sequences: their stream ends the block
-        ends.append(len(block) - 1)
-    return ends
+    if literals_end < stop and frame[literals_end] != 0:  # sequences: their stream ends the block
+        ends.append(stop - 1)
 
-
-def _end_mark_bits(last_byte: int) -> int:
-    """Bits taken by the end mark (the highest 1) and the zeros above it: 1..8."""
-    if last_byte == 0:
-        raise ValueError("zstd bitstream without an end mark")
-    return 9 - last_byte.bit_length()

@@ -78,11 +78,26 @@ def test_deflate_bits_are_exact_and_incremental(prose):
         assert len(zlib.compress(context + b, 9)) == -(-bits // 8) + 6
 
 
+@pytest.mark.parametrize("size", [200, 1015, 1016, 2040, 2048])  # memLevel 2, 4 | 5, 6, 6
+def test_deflate_bits_match_zlib_with_the_smaller_buffers(size, corpus):
+    """At level 9 the stream's hash table and symbol buffer are sized to the context (the
+    block must close where zlib.compress closes it): the lengths stay zlib.compress's."""
+    context = corpus[7000 : 7000 + size]
+    state = _BitDeflate(9, context, margin=8)
+    for u in [bytes([b]) for b in range(0, 256, 5)] + [context[-8:], context[:8]]:
+        assert len(zlib.compress(context + u, 9)) == -(-state.bits_after(u) // 8) + 6
+
+
 def test_suggested_spans_follow_the_longest_then_latest_match():
     assert suggested_spans(b"abcXabcYabc", 2, 4) == [b"Yabc", b"Xabc"]
     assert suggested_spans(b"xyzabab", 1, 5) == [b"ababa"]  # LZ77-style overlapping copy
     assert continuations(b"abcXabcYabc", 1, 3) == [b"Ya", b"Yab"]
     assert continuations(b"abcXabcYabc", 4, 1) == []
+
+
+def test_ends_scores_the_shortest_and_the_whole_continuation_only():
+    assert continuations(b"abcXabcYabc", 2, 4, ends=True) == [b"Ya", b"Yabc", b"Xa", b"Xabc"]
+    assert continuations(b"abcXabcYabc", 1, 2, ends=True) == continuations(b"abcXabcYabc", 1, 2) == [b"Ya"]
 
 
 def test_marginalise_without_continuations_is_the_one_step_distribution():
