@@ -6,7 +6,7 @@ audio) the same chunks of the bundled data are coded both ways, alternating so t
 other load on this shared machine hits both alike. Printed per modality: bytes/s of
 each path and their ratio (the speed-up), the code sizes of each and their difference
 (the agreement evaluate's rates promise: within 0.5%), and the batched path's model
-passes and the sequences the walk had to ask for one at a time (misses).
+passes and the token sequences scored by an ancestor's distribution (stood in).
 
     .venv/bin/python bench/llm_rates.py                       # 1 chunk of 1024 bytes each, ~10 min on 2 cores
     .venv/bin/python bench/llm_rates.py --bytes 2048 --chunks 2
@@ -48,17 +48,17 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     predictor = LLMPredictor()
     print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality")
-    print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'speed-up':>8} {'batched B':>9} {'step B':>7} {'diff':>7} {'passes':>6} {'misses':>6}")
+    print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'speed-up':>8} {'batched B':>9} {'step B':>7} {'diff':>7} {'passes':>6} {'stood in':>8}")
     for kind in args.modality or list(KINDS):
         batched_s = step_s = 0.0
-        batched_size = step_size = passes = misses = 0
+        batched_size = step_size = passes = stood_in = 0
         chunks = chunks_of(kind, args.chunks, args.bytes)
         for chunk in chunks:
             start = time.perf_counter()
-            walk = llm_scoring._KnownBytes(predictor, chunk)
+            walk = llm_scoring._Walk(predictor, llm_scoring._Passes(predictor, chunk))
             batched_size += len(coding.encode_chunk(walk, chunk).data)
             batched_s += time.perf_counter() - start
-            passes, misses = passes + walk.model_steps, misses + walk.misses
+            passes, stood_in = passes + walk.passes.passes, stood_in + walk.stood_in
             if args.step:
                 fresh = LLMPredictor(loaded=predictor.loaded, vocab=predictor.vocab)
                 start = time.perf_counter()
@@ -70,7 +70,7 @@ def main() -> None:
         diff = f"{100 * (batched_size / step_size - 1):+6.2f}%" if args.step else f"{'-':>7}"
         print(
             f"{kind:<11} {total / batched_s:11.1f} {step_rate} {ratio} {batched_size:9d} "
-            f"{step_size if args.step else '-':>7} {diff} {passes:6d} {misses:6d}",
+            f"{step_size if args.step else '-':>7} {diff} {passes:6d} {stood_in:8d}",
             flush=True,
         )
 

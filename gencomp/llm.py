@@ -52,14 +52,20 @@ values of its path, whatever the cache held before, and the start token always g
 own one-token step, so walking the same bytes again from the same anchor, in the same or
 a fresh predictor, gives bit-identical arrays too (tested). A cold call on x[:n]
 (anchored there) agrees with the walk only approximately (it starts from one
-tokenisation, not the walk's beam). With ``kv_cache=False`` every node is computed by a full
+tokenisation, not the walk's beam). Matrix products split their sums by thread, so each
+model step runs on a fixed number of torch threads (``threads``, 1 by default; in the
+spec and the fingerprint, with the CPU's instruction set), whatever the machine or the
+number of worker processes: measured, a file written with 2 threads failed to decode
+with 1. With ``kv_cache=False`` every node is computed by a full
 forward pass over its tokens: slow, the reference the tests compare the cache against.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -75,6 +81,21 @@ FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
 STEP_MIN = 0.001  # beam mass below which a new token sequence is scored without a model step
 SAMPLE_STEP_MIN = 0.05  # the same for sample_next, where proxies only shape later weights
 MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int) -> Iterator[None]:
+    """Run torch with ``threads`` threads (0: leave it be). Matrix products split their
+    sums by thread, so the count changes the floats: coding fixes it (see the module
+    docstring)."""
+    before = torch.get_num_threads()
+    if threads and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads and threads != before:
+            torch.set_num_threads(before)
 
 
 class _Node:
@@ -132,6 +153,7 @@ class LLMPredictor:
         device: str = "auto",
         dtype: str = "auto",
         context_window: int = DEFAULT_CONTEXT_WINDOW,
+        threads: int = 1,
         *,
         kv_cache: bool = True,
         step_min: float = STEP_MIN,
@@ -141,7 +163,10 @@ class LLMPredictor:
         if context_window < 2:
             raise SpecError(f"context_window must be at least 2 bytes, got {context_window}")
         self.loaded = loaded or load_model(model, device, dtype)
+        if threads < 0:
+            raise SpecError(f"threads must be >= 0 (0: torch's default), got {threads}")
         self.context_window = context_window
+        self.threads = threads
         self.kv_cache = kv_cache
         self.step_min = step_min
         self.model = self.loaded.model
@@ -164,7 +189,7 @@ class LLMPredictor:
         return (
             f"llm:{model}device={self.loaded.device.type},"
             f"dtype={str(self.loaded.dtype).removeprefix('torch.')},"
-            f"context_window={self.context_window}"
+            f"context_window={self.context_window},threads={self.threads}"
         )
 
     @property
@@ -172,6 +197,7 @@ class LLMPredictor:
         """What else the numbers depend on: the weights, the libraries, the method's constants."""
         return (
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
+            f"cpu={torch.backends.cpu.get_cpu_capability()} threads={self.threads or 'default'} "
             f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1"
         )
 
@@ -374,6 +400,11 @@ class LLMPredictor:
         """Run ``chain``'s tokens after their parent's path; store their keys and values.
         Returns the logits after the last token."""
         self.model_steps += 1
+        with _torch_threads(self.threads):
+            return self._run(chain)
+
+    def _run(self, chain: list[_Node]) -> torch.Tensor:
+        """The pass itself, on the caller's thread count."""
         device = self.loaded.device
         if not self.kv_cache:
             ids = torch.tensor([[n.token for n in chain[-1].path()]], device=device)

@@ -35,7 +35,7 @@ def fresh(llm_predictor: LLMPredictor):
 
 def test_registry_builds_the_bundled_model(llm_predictor: LLMPredictor) -> None:
     assert isinstance(llm_predictor, gencomp.Predictor)
-    assert llm_predictor.spec == "llm:device=cpu,dtype=float32,context_window=2048"
+    assert llm_predictor.spec == "llm:device=cpu,dtype=float32,context_window=2048,threads=1"
     assert llm_predictor.context_window == 2048
 
 

@@ -47,12 +47,12 @@ def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredicto
 def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMPredictor, corpus: bytes) -> None:
     """Sequences off the main line, one and three tokens deep, computed in one masked pass
     over the main line's cache, against a plain forward pass over each whole sequence."""
-    walk = llm_scoring._KnownBytes(llm_predictor, corpus[5000:5300])
-    line = walk._line
+    passes = llm_scoring._Passes(llm_predictor, corpus[5000:5300])
+    line = passes._line
     keys = [(*line[:10], line[20]), (*line[:10], line[20], line[21]), (*line[:30], line[3], line[4], line[5])]
-    walk._off_line_passes(keys)
+    passes.run(keys)
     for key in keys:
-        block, row = walk._rows[key]
+        block, row = passes.rows[key]
         with torch.inference_mode():
             plain = llm_predictor.model.model(input_ids=torch.tensor([list(key)])).last_hidden_state[0, -1]
-        np.testing.assert_allclose(walk._states[block][row].numpy(), plain.numpy(), atol=1e-3)
+        np.testing.assert_allclose(passes._states[block][row].numpy(), plain.numpy(), atol=1e-3)
