@@ -12,8 +12,8 @@ together, and the beam then walks the bytes exactly as it does when coding:
    be asked for run in one more pass, each query attending to its prefix of the main
    line and to its own tokens only (a tree attention mask over the first pass' cache).
 3. **The walk**: the beam consumes the chunk as in coding. A token sequence neither
-   pass computed is run when the heaviest hypothesis asks for it (with what follows it
-   on the main line, in one pass). For lighter hypotheses it is scored with the
+   pass computed is run when a hypothesis holding at least ``HEAVY`` of the beam asks
+   for it (with what follows it on the main line, in one pass). Otherwise it is scored with the
    distribution of its nearest computed ancestor, as the predictor itself scores
    hypotheses too light to pay a model step: they are mostly another tokenisation of
    bytes the main line covers, kept at a small, constant weight. Measured on text,
@@ -38,7 +38,8 @@ from gencomp.llm import LLMPredictor, _Node
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
 LOGIT_BLOCKS_KEPT = 8  # blocks of logits kept (the walk moves left to right)
-FOLLOW = 32  # main-line tokens run on the history of a heavy hypothesis that left the main line
+FOLLOW = 8  # main-line tokens run on the history of a heavy hypothesis that left the main line
+HEAVY = 0.5  # beam weight from which a hypothesis' sequences are computed, not stood in for
 QUERY_BATCH = 1024  # off-line queries per forward pass (bounds the mask's memory)
 
 Key = tuple[int, ...]  # a token sequence, start token first
@@ -220,15 +221,15 @@ class _Passes:
 
 class _Walk(LLMPredictor):
     """The predictor's beam over a known chunk, its model steps answered from ``passes``.
-    A sequence they lack is computed when the heaviest hypothesis asks for it (after a
-    byte with no token the beam restarts off the main line, for one); for the others it
-    gets the distribution of its nearest computed ancestor."""
+    A sequence they lack is computed when a hypothesis holding at least ``HEAVY`` of the
+    beam asks for it (after a byte with no token the beam restarts, possibly off the
+    main line); otherwise it gets the distribution of its nearest computed ancestor."""
 
     def __init__(self, predictor: LLMPredictor, passes: _Passes) -> None:
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
         self.passes = passes
         self.stood_in = 0  # sequences scored by an ancestor's distribution
-        self.computed = 0  # sequences of the heaviest hypothesis computed when asked for
+        self.computed = 0  # sequences of heavy hypotheses computed when asked for
         # id(node) -> (node, its tokens, the row that scores it); the node is kept so
         # that its id is not reused
         self._located: dict[int, tuple[_Node, Key, tuple[int, int]]] = {}
@@ -237,23 +238,30 @@ class _Walk(LLMPredictor):
         if node.p is not None:
             return
         key, where = self._locate(node)
-        end = self._heavy_end(node)
-        if key not in self.passes.rows and end is not None:
-            self.computed += 1
-            self.passes.run(self.passes.around(key, end))
-            where = self.passes.rows[key]
-            self._located[id(node)] = (node, key, where)
+        if key not in self.passes.rows:
+            end, weight = self._asked_by(node)
+            if weight >= HEAVY:
+                self.computed += 1
+                self.passes.run([key] if end is None else self.passes.around(key, end))
+                where = self.passes.rows[key]
+                self._located[id(node)] = (node, key, where)
         self._set_probs(node, self.passes.logits(*where))
 
-    def _heavy_end(self, node: _Node) -> int | None:
-        """Where the bytes of ``node`` end, if it is the heaviest hypothesis' (its tokens,
-        or those plus its pending token); None for the others."""
-        heaviest = self._beam[0] if self._beam else None
-        if heaviest is not None and node is heaviest.node:
-            return len(self._seen) - len(heaviest.pending)
-        if heaviest is not None and node is heaviest.end_node:
-            return len(self._seen)
-        return None
+    def _asked_by(self, node: _Node) -> tuple[int | None, float]:
+        """Where the bytes of ``node`` end and the weight it carries in the beam, for the
+        hypothesis that asks for it (as its tokens, or those plus its pending token); for
+        a beam starting afresh (anchoring, a restart) none asks: (None, all the weight)."""
+        if not self._beam:
+            return None, 1.0
+        logw = np.array([h.logw for h in self._beam])
+        weights = np.exp(logw - logw.max())
+        weights /= weights.sum()
+        for h, weight in zip(self._beam, weights):
+            if node is h.node:
+                return len(self._seen) - len(h.pending), weight
+            if node is h.end_node:
+                return len(self._seen), weight * h.ends
+        return None, 1.0
 
     def _locate(self, node: _Node) -> tuple[Key, tuple[int, int]]:
         """``node``'s tokens and the row that scores it: its own, or its nearest computed

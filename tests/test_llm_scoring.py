@@ -30,7 +30,6 @@ def speech() -> bytes:
 CHUNKS = {
     "text": lambda corpus: corpus[len(corpus) // 3 :][:240],
     "image, 8-bit, with escaped bytes": lambda corpus: patch_with_bright_pixels()[:128],
-    "image, 7-bit": lambda corpus: modalities.to_7bit(patch_with_bright_pixels()[:160]),
     "audio, 8-bit": lambda corpus: speech()[4000:4096],
 }
 
