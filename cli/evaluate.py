@@ -24,13 +24,13 @@ from gencomp.predictor import Predictor
 from gencomp_cli.common import atomic_output, check_output, fail, progress, say, stderr, user_errors
 from gencomp_cli.sample import load
 
-DEFAULT_MODELS = ["gzip", "zstd"]
-DEFAULT_SAMPLE = 1  # chunk per modality: the default run took 2-3 minutes on 2 busy cores
+DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
+DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def evaluate(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; also lzma, bz2, llm, slower).")] = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; also gzip, zstd, lzma, bz2, slower; llm: the language model, scored in batched passes).")] = None,
     data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Files or folders to evaluate instead of the bundled data (images -> 32×64 patches, audio -> 16 kHz 8-bit, others as bytes).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
