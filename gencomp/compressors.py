@@ -21,7 +21,7 @@ The refined method (the default specs) is a better model of the same codec:
 - look-ahead (gencomp.lookahead): the continuations the context suggests are scored too
   and marginalised into the next-byte distribution;
 - speed: the bytes absent from the context all get the mean length of a few stand-ins
-  (with ``pool``, so do the bytes seen equally often: :class:`Literals`), and what the
+  (with ``pool``, so do the bytes seen equally often: :class:`~gencomp.literals.Literals`), and what the
   previous call scored is reused when the context has grown by one byte (the walk of the
   coder and the sampler: :meth:`CompressorPredictor._view_bits`).
 
@@ -41,20 +41,18 @@ The naive way recompresses x·b 256 times. The fast paths give exactly the same 
 from __future__ import annotations
 
 import bz2
-import ctypes
-import ctypes.util
 import lzma
 import math
 import os
 import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import zstandard
 
+from gencomp.literals import CANDIDATES, Literals, prime
 from gencomp.lookahead import continuations, marginalise
 from gencomp.predictor import (
     ALPHABET,
@@ -65,9 +63,9 @@ from gencomp.predictor import (
     from_code_lengths,
     normalize,
 )
+from gencomp.deflate_bits import BitDeflate, c_library_version, DeflateState
 from gencomp.zstd_bits import content_bits
 
-CANDIDATES = [bytes([b]) for b in range(ALPHABET)]
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
 # Bump when the refined method's numbers change for the same spec and codec library, so
@@ -79,13 +77,11 @@ METHOD_VERSION = 3
 # alike (a new symbol in the tree), from this many stand-ins: on text that is 3-4× fewer
 # compressions, and the mean length did as well as scoring each byte or the mean probability.
 OFFSET_STEP = 64
-STAND_INS = 4
 # Priming, measured on the tuning text (bench/compressor_xent.py): a 512-byte pad saved
 # 2-4% of a 2 KB chunk's bits for gzip and zstd, most of it in the first 256 bytes; from
 # 512 bytes of context on, the codecs' own literal codes do as well. 2-8 views did about
 # as well; weight 0.7 did as well as 0.5 for gzip and 0.3% better for zstd, but on random
 # bytes, where the context's frequencies are noise, it cost 0.31 bits/byte there to 0.5's 0.13.
-PRIME_BYTES = 512
 PRIMED_BELOW = 512
 PRIME_WEIGHT = 0.5
 
@@ -93,52 +89,6 @@ PRIME_WEIGHT = 0.5
 def _log_mean(logprobs: list[np.ndarray]) -> np.ndarray:
     """The log of the mean of the distributions given as log-probabilities."""
     return np.logaddexp.reduce(logprobs, axis=0) - math.log(len(logprobs))
-
-
-def prime(context: bytes, seed: int, size: int = PRIME_BYTES) -> bytes:
-    """``size`` bytes of ``context``'s own bytes in shuffled order (a fresh permutation
-    each time the context is used up): its byte frequencies without its strings.
-    Deterministic: numpy's legacy RandomState streams are frozen across versions."""
-    data = np.frombuffer(context, dtype=np.uint8)
-    if not len(data):
-        return b""
-    rng = np.random.RandomState(seed)
-    order = np.concatenate([rng.permutation(len(data)) for _ in range(-(-size // len(data)))])
-    return data[order[:size]].tobytes()
-
-
-@dataclass(frozen=True)
-class Literals:
-    """Which single bytes to score, and how their lengths stand for all 256.
-
-    The bytes absent from the context form one group; with ``pool``, so do the bytes seen
-    equally often; every other byte is a group of its own. Each group takes the mean length
-    of up to STAND_INS stand-ins from it. Their lengths differ by noise (a new symbol in the
-    Huffman tree; equal counts, equal code lengths), so on text the absent group saves 3-4×
-    of the compressions; pooling saves more and averages the noise out (measured by
-    bench/compressor_xent.py on the default settings: 0.2-3.7% fewer bits on held-out text,
-    image and audio, 1.0-1.4× the bytes/s)."""
-
-    scored: list[bytes]  # the bytes to score, as candidates
-    group_of_scored: np.ndarray  # intp[len(scored)]
-    group_of_byte: np.ndarray  # intp[256]
-
-    @classmethod
-    def of(cls, context: bytes, pool: bool) -> Literals:
-        counts = np.bincount(np.frombuffer(context, dtype=np.uint8), minlength=ALPHABET)
-        key = counts if pool else np.where(counts == 0, 0, 1 + np.arange(ALPHABET))
-        _, group_of_byte = np.unique(key, return_inverse=True)
-        sizes = np.bincount(group_of_byte)
-        members = np.argsort(group_of_byte, kind="stable")  # by group, ascending within one
-        rank = np.arange(ALPHABET) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        stand_ins = members[rank % -(-sizes // STAND_INS)[group_of_byte[members]] == 0]
-        return cls([CANDIDATES[b] for b in stand_ins], group_of_byte[stand_ins], group_of_byte)
-
-    def spread(self, bits: np.ndarray) -> np.ndarray:
-        """The 256 single-byte lengths from the scored ones: each group's mean."""
-        groups = int(self.group_of_byte.max()) + 1
-        sums = np.bincount(self.group_of_scored, weights=bits, minlength=groups)
-        return (sums / np.bincount(self.group_of_scored, minlength=groups))[self.group_of_byte]
 
 
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
@@ -299,157 +249,6 @@ class CompressorPredictor:
         return np.array(lengths, dtype=np.int64)
 
 
-_MIN_LOOKAHEAD = 262  # zlib: MAX_MATCH + MIN_MATCH + 1
-
-
-def _deflate_wbits(size: int) -> int:
-    """Smallest window whose reach (w_size - MIN_LOOKAHEAD) covers ``size`` bytes: then no
-    match is cut short and the stream equals the one wbits=15 would give."""
-    return next((w for w in range(10, 15) if size <= (1 << w) - _MIN_LOOKAHEAD), 15)
-
-
-_WHOLE_CHAINS_LEVEL = 9  # max_chain 4096, 1024 inside a long match: see _deflate_mem_level
-
-
-def _deflate_mem_level(level: int, size: int) -> int:
-    """The smallest memLevel whose symbol buffer holds a block of ``size`` bytes (libz
-    closes a block at 2^(memLevel + 6) - 1 symbols), up to zlib's default 8: its smaller
-    hash table and buffers make the copy per candidate cheaper (1.2× a candidate at 2 KB).
-    A smaller hash table only adds colliding entries to the hash chains, which the matcher
-    rejects by their bytes; so the matches are the same as long as the chains are walked
-    whole, which level 9 does up to 1024 bytes of window and, beyond, almost always
-    (measured: 44,847 candidate lengths of 2 KB text, image, audio, random and periodic
-    data, all equal). At other levels the chains are cut short: zlib's default there."""
-    if level != _WHOLE_CHAINS_LEVEL:
-        return zlib.DEF_MEM_LEVEL
-    return min(zlib.DEF_MEM_LEVEL, max(1, size.bit_length() - 6))
-
-
-class _DeflateState:
-    """A zlib compressor that has consumed ``context``; ``emitted`` bytes came out so far."""
-
-    def __init__(self, level: int, context: bytes) -> None:
-        self.wbits = _deflate_wbits(len(context) + 1)
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, self.wbits)
-        self.context = b""
-        self.emitted = 0
-        self.feed(context)
-
-    def fits(self, size: int) -> bool:
-        """Whether this window still gives exact lengths for a context of ``size`` bytes
-        plus one candidate byte."""
-        return _deflate_wbits(size + 1) <= self.wbits
-
-    def feed(self, data: bytes) -> None:
-        self.emitted += len(self.compressor.compress(data))
-        self.context += data
-
-
-# ----------------------------------------------------- bit-exact DEFLATE lengths (libz)
-
-
-class _ZStream(ctypes.Structure):
-    """zlib.h's z_stream."""
-
-    _fields_ = [
-        ("next_in", ctypes.c_void_p), ("avail_in", ctypes.c_uint), ("total_in", ctypes.c_ulong),
-        ("next_out", ctypes.c_void_p), ("avail_out", ctypes.c_uint), ("total_out", ctypes.c_ulong),
-        ("msg", ctypes.c_char_p), ("state", ctypes.c_void_p),
-        ("zalloc", ctypes.c_void_p), ("zfree", ctypes.c_void_p), ("opaque", ctypes.c_void_p),
-        ("data_type", ctypes.c_int), ("adler", ctypes.c_ulong), ("reserved", ctypes.c_ulong),
-    ]  # fmt: skip
-
-
-_Z_NO_FLUSH, _Z_BLOCK, _Z_OK, _Z_BUF_ERROR = 0, 5, 0, -5
-_OUT_CHUNK = 1 << 16  # bytes of output buffer per deflate call (output is discarded)
-
-
-def _libz() -> ctypes.CDLL:
-    """The libz that Python's zlib uses (same version: the lengths match zlib.compress's)."""
-    name = ctypes.util.find_library("z") or "libz.so.1"
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError:
-        raise GencompError(f"gzip's bit-exact lengths need libz ({name} not found); use `gzip:paper`") from None
-    lib.zlibVersion.restype = ctypes.c_char_p
-    if lib.zlibVersion().decode() != zlib.ZLIB_RUNTIME_VERSION:
-        raise GencompError(
-            f"libz {lib.zlibVersion().decode()} differs from Python's zlib {zlib.ZLIB_RUNTIME_VERSION}; use `gzip:paper`"
-        )
-    return lib
-
-
-class _BitDeflate:
-    """A raw DEFLATE stream (libz) fed ``context``; :meth:`bits_after` gives the exact
-    number of bits the stream holds once a continuation is added and the block is closed
-    (Z_BLOCK: the block and its end code are written, nothing is padded to a byte)."""
-
-    _lib: ctypes.CDLL | None = None
-    _local = threading.local()  # per-thread output buffer (its content is thrown away)
-
-    def __init__(self, level: int, context: bytes, margin: int = 1) -> None:
-        if _BitDeflate._lib is None:
-            _BitDeflate._lib = _libz()
-        self.lib = _BitDeflate._lib
-        self.level = level
-        self.margin = margin  # the longest continuation: the window must reach over it too
-        self.wbits = _deflate_wbits(len(context) + margin)
-        self.mem_level = _deflate_mem_level(level, len(context) + margin)
-        self.stream = _ZStream()
-        version = self.lib.zlibVersion()
-        rc = self.lib.deflateInit2_(
-            ctypes.byref(self.stream), level, zlib.DEFLATED, -self.wbits, self.mem_level,
-            zlib.Z_DEFAULT_STRATEGY, version, ctypes.sizeof(_ZStream),
-        )  # fmt: skip
-        if rc != _Z_OK:
-            raise MemoryError(f"deflateInit2 failed ({rc})")
-        self.context = b""
-        self.feed(context)
-
-    def __del__(self) -> None:
-        if getattr(self, "stream", None) is not None and self.stream.state:
-            self.lib.deflateEnd(ctypes.byref(self.stream))
-
-    def fits(self, size: int) -> bool:
-        """Whether this window and symbol buffer still give exact lengths for a context of
-        ``size`` bytes plus the longest continuation."""
-        size += self.margin
-        return _deflate_wbits(size) <= self.wbits and _deflate_mem_level(self.level, size) <= self.mem_level
-
-    def feed(self, data: bytes) -> None:
-        self._deflate(self.stream, data, _Z_NO_FLUSH)
-        self.context += data
-
-    def bits_after(self, continuation: bytes) -> int:
-        if len(continuation) > self.margin:
-            raise ValueError(f"continuation of {len(continuation)} bytes exceeds the margin {self.margin}")
-        branch = _ZStream()
-        if self.lib.deflateCopy(ctypes.byref(branch), ctypes.byref(self.stream)) != _Z_OK:
-            raise MemoryError("deflateCopy failed")
-        try:
-            self._deflate(branch, continuation, _Z_BLOCK)
-            pending, bits = ctypes.c_uint(), ctypes.c_int()
-            self.lib.deflatePending(ctypes.byref(branch), ctypes.byref(pending), ctypes.byref(bits))
-            return 8 * (branch.total_out + pending.value) + bits.value
-        finally:
-            self.lib.deflateEnd(ctypes.byref(branch))
-
-    def _deflate(self, stream: _ZStream, data: bytes, flush: int) -> None:
-        """Feed all of ``data``; with Z_BLOCK, go on until the block is fully written."""
-        out = getattr(self._local, "out", None)
-        if out is None:
-            out = self._local.out = ctypes.create_string_buffer(_OUT_CHUNK)
-        source = ctypes.c_char_p(data)  # kept alive for the call
-        stream.next_in, stream.avail_in = ctypes.cast(source, ctypes.c_void_p), len(data)
-        while True:
-            stream.next_out, stream.avail_out = ctypes.addressof(out), _OUT_CHUNK
-            rc = self.lib.deflate(ctypes.byref(stream), flush)
-            if rc not in (_Z_OK, _Z_BUF_ERROR):
-                raise RuntimeError(f"deflate failed ({rc})")
-            if stream.avail_out != 0:  # room left: all input taken and, for Z_BLOCK, written
-                return
-
-
 class GzipPredictor(CompressorPredictor):
     """DEFLATE (zlib, as in gzip) at ``level``: the paper's lengths are ``zlib.compress``'s,
     the refined ones the exact bit count of the same DEFLATE stream (libz)."""
@@ -460,8 +259,8 @@ class GzipPredictor(CompressorPredictor):
 
     def __init__(self, level: int | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
         super().__init__(level, context_window, **refine)
-        self._state: _DeflateState | None = None
-        self._bit_states: list[_BitDeflate] = []  # one per context offset in use
+        self._state: DeflateState | None = None
+        self._bit_states: list[BitDeflate] = []  # one per context offset in use
 
     def compress(self, data: bytes) -> bytes:
         return zlib.compress(data, self.level)
@@ -489,16 +288,16 @@ class GzipPredictor(CompressorPredictor):
         work = lambda part: [state.bits_after(u) for u in part]  # noqa: E731
         return self._map(work, candidates, parallel=len(context) >= THREADS_FROM).astype(np.float64)
 
-    def _state_for(self, context: bytes) -> _DeflateState:
+    def _state_for(self, context: bytes) -> DeflateState:
         """Reuse the fed compressor when the context only grew; else start anew."""
         state = self._state
         if state is None or not context.startswith(state.context) or not state.fits(len(context)):
-            state = self._state = _DeflateState(self.level, context)
+            state = self._state = DeflateState(self.level, context)
         elif len(context) > len(state.context):
             state.feed(context[len(state.context) :])
         return state
 
-    def _bit_state_for(self, context: bytes) -> _BitDeflate:
+    def _bit_state_for(self, context: bytes) -> BitDeflate:
         """A libz stream fed ``context``: one whose context this one extends is fed the new
         bytes; else a new one replaces the least recently used (one kept per view)."""
         for i, state in enumerate(self._bit_states):
@@ -507,7 +306,7 @@ class GzipPredictor(CompressorPredictor):
                 if len(context) > len(state.context):
                     state.feed(context[len(state.context) :])
                 return state
-        state = _BitDeflate(self.level, context, margin=max(1, self.lookahead))
+        state = BitDeflate(self.level, context, margin=max(1, self.lookahead))
         self._bit_states = (self._bit_states + [state])[-(self.offsets + self.primes) :]
         return state
 
@@ -560,7 +359,7 @@ class LzmaPredictor(CompressorPredictor):
 
     @staticmethod
     def library_version() -> str:
-        return "liblzma " + _c_library_version(("liblzma.so.5", "liblzma.dylib"), "lzma_version_string")
+        return "liblzma " + c_library_version(("liblzma.so.5", "liblzma.dylib"), "lzma_version_string")
 
 
 class Bz2Predictor(CompressorPredictor):
@@ -574,19 +373,7 @@ class Bz2Predictor(CompressorPredictor):
 
     @staticmethod
     def library_version() -> str:
-        return "libbz2 " + _c_library_version(("libbz2.so.1.0", "libbz2.so.1", "libbz2.dylib"), "BZ2_bzlibVersion")
-
-
-def _c_library_version(libraries: tuple[str, ...], function: str) -> str:
-    """Ask a loaded C library for its version string (liblzma and libbz2 tell Python none)."""
-    for library in libraries:
-        try:
-            version = getattr(ctypes.CDLL(library), function)
-        except (OSError, AttributeError):
-            continue
-        version.restype = ctypes.c_char_p
-        return version().decode().split(",")[0]
-    return "unknown"
+        return "libbz2 " + c_library_version(("libbz2.so.1.0", "libbz2.so.1", "libbz2.dylib"), "BZ2_bzlibVersion")
 
 
 COMPRESSOR_PREDICTORS: dict[str, type[CompressorPredictor]] = {

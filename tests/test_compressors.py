@@ -11,7 +11,8 @@ import zstandard
 
 import gencomp
 from gencomp import coding
-from gencomp.compressors import METHOD_VERSION, THREADS_FROM, GzipPredictor, Literals, naive_lengths
+from gencomp.compressors import METHOD_VERSION, THREADS_FROM, GzipPredictor, naive_lengths
+from gencomp.literals import Literals
 from gencomp.predictor import SpecError, check_logprobs, from_code_lengths
 
 COMPRESSORS = ["gzip", "zstd", "lzma", "bz2"]

@@ -10,7 +10,9 @@ import pytest
 
 import gencomp
 from gencomp import coding
-from gencomp.compressors import CANDIDATES, PRIME_BYTES, _BitDeflate, naive_lengths, prime
+from gencomp.compressors import naive_lengths
+from gencomp.literals import CANDIDATES, PRIME_BYTES, prime
+from gencomp.deflate_bits import BitDeflate
 from gencomp.lookahead import continuations, marginalise, suggested_spans
 from gencomp.predictor import SpecError, check_logprobs, from_code_lengths, normalize
 
@@ -68,9 +70,9 @@ def test_paper_refuses_refinements():
 
 def test_deflate_bits_are_exact_and_incremental(prose):
     context = prose[:1200]
-    grown = _BitDeflate(9, context[:1000], margin=300)
+    grown = BitDeflate(9, context[:1000], margin=300)
     grown.feed(context[1000:])
-    fresh = _BitDeflate(9, context)
+    fresh = BitDeflate(9, context)
     for b in CANDIDATES[::17]:
         bits = fresh.bits_after(b)
         assert grown.bits_after(b) == bits
@@ -83,7 +85,7 @@ def test_deflate_bits_match_zlib_with_the_smaller_buffers(size, corpus):
     """At level 9 the stream's hash table and symbol buffer are sized to the context (the
     block must close where zlib.compress closes it): the lengths stay zlib.compress's."""
     context = corpus[7000 : 7000 + size]
-    state = _BitDeflate(9, context, margin=8)
+    state = BitDeflate(9, context, margin=8)
     for u in [bytes([b]) for b in range(0, 256, 5)] + [context[-8:], context[:8]]:
         assert len(zlib.compress(context + u, 9)) == -(-state.bits_after(u) // 8) + 6
 
