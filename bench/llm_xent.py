@@ -18,6 +18,7 @@ import time
 
 from gencomp import datasets
 from gencomp.llm import LLMPredictor
+from gencomp.llm_scoring import token_level_bits
 
 
 def byte_level_bits(predictor: LLMPredictor, chunk: bytes) -> float:
@@ -47,7 +48,7 @@ def main() -> None:
         start = time.perf_counter()
         byte_bits = byte_level_bits(predictor, chunk)
         seconds = time.perf_counter() - start
-        token_bits = predictor.token_level_bits(chunk)
+        token_bits = token_level_bits(predictor, chunk)
         total_byte, total_token = total_byte + byte_bits, total_token + token_bits
         n = len(chunk)
         print(

@@ -22,6 +22,7 @@ import time
 import gencomp
 from gencomp import datasets
 from gencomp.llm import LLMPredictor
+from gencomp.llm_scoring import token_level_bits
 
 SETTINGS = ("gzip:paper", "gzip:lookahead=0,offsets=1,sharpness=1", "gzip", "zstd:paper", "zstd", "lzma", "bz2")
 PROMPT_ARTICLES = 3  # held out: the corpus's last articles of at least PROMPT_BYTES
@@ -39,8 +40,8 @@ def judge_bits(judge: LLMPredictor, prompt: bytes, continuation: bytes) -> float
     """The judge's bits/byte on ``continuation`` given ``prompt``: its token-level bits on
     prompt + continuation minus those on the prompt: two forward passes, where the
     byte-level walk takes a model step per byte (they agreed on prose, DESIGN.md)."""
-    both = judge.token_level_bits(prompt + continuation)
-    return (both - judge.token_level_bits(prompt)) / max(1, len(continuation))
+    both = token_level_bits(judge, prompt + continuation)
+    return (both - token_level_bits(judge, prompt)) / max(1, len(continuation))
 
 
 def copy_rate(prompt: bytes, continuation: bytes, window: int = 8) -> float:

@@ -1,71 +1,34 @@
 """A causal language model as a next-byte predictor.
 
 The model predicts tokens; the predictor marginalises over them (``gencomp.llm_bytes`` has
-the tables). It tracks a small beam of tokenisations of the bytes seen so far: each
-hypothesis h is (committed tokens T, pending bytes s, weight w = P(T) · M_T(s)), where
-M_T(u) is the mass of the tokens whose bytes start with u after T. Then
+the tables) and over a beam of tokenisations of the bytes seen so far, since in BPE a
+prefix of a token is often not a token. A hypothesis h is (committed tokens T, pending
+bytes s, weight P(T) · M_T(s)), M_T(u) the mass of the tokens whose bytes start with u:
 
     p(b | h) = [ M_T(s·b) + q(tok(s) | T) · M_T'(b) / M_T'("") ] / M_T(s),   T' = T + tok(s)
 
-(the pending token goes on with b, or it ends exactly at s and the next one starts with
-b), and p(b) = Σ_h w_h p(b | h) / Σ_h w_h. After the byte is seen each hypothesis splits
-into those two cases; the ``BEAM`` heaviest are kept. Following a single tokenisation
-fails in BPE (a prefix of a token is often not a token, so greedy continuations
-dead-end); four hypotheses matched token-level cross-entropy in the prototype.
+(the pending token goes on with b, or ends at s and the next one starts with b); p(b) is
+the weighted mean over the ``BEAM`` heaviest hypotheses, mixed with ``FLOOR`` of the
+uniform distribution so that every byte stays codable. A byte with no beam mass restarts
+the beam from its heaviest hypothesis.
 
-Every byte keeps probability: the beam's distribution is mixed with the uniform one,
-p = (1 − FLOOR) p_beam + FLOOR / 256. This costs at most −log2(1 − FLOOR) ≈ 0.00035
-bits per byte, and a byte the beam cannot produce (e.g. one of the bytes with no token,
-see ``llm_bytes``) costs about 20 bits. When the seen byte has no beam mass the beam
-restarts from its heaviest hypothesis: its pending bytes are committed as tokens, then
-the byte itself (as its escape text, see ``llm_bytes``, if it has no token).
+Each node of the tree of token sequences keeps its own keys and values; a model step
+loads its parent's path into one ``DynamicCache`` and runs the new token, so the coder's
+left-to-right calls cost about one step per token hypothesis. A sequence holding less
+than ``STEP_MIN`` of the beam is scored with its nearest computed ancestor's
+distributions instead. Calls that extend the previous context walk the new bytes; others
+anchor afresh (on the last half window when the window is full).
 
-KV cache: each node of the tree of token sequences keeps its own token's keys and values.
-A model step puts the parent's path into one transformers ``DynamicCache`` (cropping
-it to the common prefix with the path already there and appending stored entries, no
-recomputation) and runs the new token(s). The left-to-right pattern thus costs about
-one model step per token hypothesis, never a pass over the whole context.
-
-Model steps go where they matter: a token sequence (a hypothesis' tokens, or the end of
-its pending token) holding less than ``STEP_MIN`` of the beam's mass is scored without
-its own step, with the next-token and first-byte distributions of its nearest computed
-ancestor as a proxy. Measured on English prose (bench/llm_xent.py): at 0.001, about 0.55
-steps per byte (two per token) and byte-level = token-level cross-entropy within 1%; at
-0.01 half the steps, but a tokenisation scored by proxy was pruned once ("F·ran·z") and
-cost 5% on a 256-byte chunk. ``sample_next`` draws the branch first and steps only for
-the token ends it draws (≈ one step per token, as ``generate``).
-
-Window: the predictor sees at most ``context_window`` bytes. A call whose context extends
-the previous one by at most ``MAX_WALK`` bytes, or is the previous context slid forward
-while the bytes the beam holds are still inside it, walks the new bytes. Any other call
-anchors afresh: the context is tokenised, all but its last token run in one pass (the
-last token stays pending, so it can still grow), and the beam starts with that one
-hypothesis. When the window is full (or the tokens would exceed the model's positions),
-the anchor is the last half window, so sliding costs one pass of half a window per half
-window of bytes.
-
-Determinism: the result of a call is a function of the sequence of calls (the anchor, and
-so the floats of each model step, depend on the calls since the last anchor), so the
-arithmetic coder's encoder and decoder, walking x[:0], x[:1], ..., x[:n], get
-bit-identical arrays. A node's probabilities are computed on the exact stored keys and
-values of its path, whatever the cache held before, and the start token always gets its
-own one-token step, so walking the same bytes again from the same anchor, in the same or
-a fresh predictor, gives bit-identical arrays too (tested). A cold call on x[:n]
-(anchored there) agrees with the walk only approximately (it starts from one
-tokenisation, not the walk's beam). Matrix products split their sums by thread, so each
-model step runs on a fixed number of torch threads (``threads``, 1 by default; in the
-spec and the fingerprint, with the CPU's instruction set), whatever the machine or the
-number of worker processes: measured, a file written with 2 threads failed to decode
-with 1. With ``kv_cache=False`` every node is computed by a full
-forward pass over its tokens: slow, the reference the tests compare the cache against.
+Determinism: a call's result is a function of the calls since the last anchor, so encoder
+and decoder get bit-identical arrays; each step runs on a fixed number of torch threads
+(``threads``, in the spec and the fingerprint with the CPU's instruction set), since
+matrix products split their sums by thread. Measurements: bench/README.md.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -73,7 +36,7 @@ import transformers
 from transformers import DynamicCache
 
 from gencomp.llm_bytes import ByteVocab, Split
-from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model
+from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, GencompError, SpecError, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
@@ -81,21 +44,6 @@ FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
 STEP_MIN = 0.001  # beam mass below which a new token sequence is scored without a model step
 SAMPLE_STEP_MIN = 0.05  # the same for sample_next, where proxies only shape later weights
 MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int) -> Iterator[None]:
-    """Run torch with ``threads`` threads (0: leave it be). Matrix products split their
-    sums by thread, so the count changes the floats: coding fixes it (see the module
-    docstring)."""
-    before = torch.get_num_threads()
-    if threads and threads != before:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        if threads and threads != before:
-            torch.set_num_threads(before)
 
 
 class _Node:
@@ -393,18 +341,14 @@ class LLMPredictor:
         chain = [node]
         while self.kv_cache and chain[0].kv is None and chain[0].parent is not None and chain[0].parent.kv is None:
             chain.insert(0, chain[0].parent)
-        self._set_probs(node, self._forward(chain))
+        with torch_threads(self.threads):
+            self._set_probs(node, self._forward(chain))
 
     @torch.inference_mode()
     def _forward(self, chain: list[_Node]) -> torch.Tensor:
         """Run ``chain``'s tokens after their parent's path; store their keys and values.
         Returns the logits after the last token."""
         self.model_steps += 1
-        with _torch_threads(self.threads):
-            return self._run(chain)
-
-    def _run(self, chain: list[_Node]) -> torch.Tensor:
-        """The pass itself, on the caller's thread count."""
         device = self.loaded.device
         if not self.kv_cache:
             ids = torch.tensor([[n.token for n in chain[-1].path()]], device=device)
@@ -451,20 +395,3 @@ class LLMPredictor:
         node.p = probs[self.vocab.order]
         first, _ = ByteVocab.masses(node.p, self.vocab.root)
         node.first = first / first.sum()
-
-    # ------------------------------------------------------------------ measurement
-
-    @torch.inference_mode()
-    def token_level_bits(self, data: bytes, text_only: bool = False) -> float:
-        """The model's own cross-entropy of ``data`` in bits: −Σ log2 q(token) over its
-        tokenisation (as ``vocab.encode`` gives it), after the start token, in one pass.
-        ``text_only`` renormalises q over the tokens that have bytes, as the byte model
-        does (it conditions on the text going on, so it never pays for an end of text)."""
-        ids = [self.bos, *self.vocab.encode(data)]
-        tensor = torch.tensor([ids], device=self.loaded.device)
-        logits = self.model(input_ids=tensor, use_cache=False).logits[0, :-1].double()
-        if text_only:
-            special = [i for i, b in enumerate(self.vocab.token_bytes) if b is None]
-            logits[:, special] = -math.inf
-        logq = torch.log_softmax(logits, dim=-1)
-        return float(-logq[torch.arange(len(ids) - 1), tensor[0, 1:]].sum() / math.log(2))

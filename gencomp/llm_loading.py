@@ -249,3 +249,19 @@ def _weights_id(name: str, folder: str, model: Any) -> str:
         listing = sorted((p.name, p.stat().st_size) for p in Path(name).iterdir() if p.is_file())
         return f"{Path(name).name}@{hashlib.sha256(repr(listing).encode()).hexdigest()[:16]}"
     return f"{name}@{getattr(model.config, '_commit_hash', None) or 'cached'}"
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run torch with ``threads`` threads (0: leave it be). Matrix products split their
+    sums by thread, so the count changes the floats: coding fixes it."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads and threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads and threads != before:
+            torch.set_num_threads(before)

@@ -290,3 +290,19 @@ def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance 
     if len(chunk) > predictor.context_window or not chunk or not predictor.kv_cache:
         return coding.encode_chunk(predictor, chunk, advance)
     return coding.encode_chunk(_Walk(predictor, _Passes(predictor, chunk)), chunk, advance)
+
+
+@torch.inference_mode()
+def token_level_bits(predictor: LLMPredictor, data: bytes, text_only: bool = False) -> float:
+    """The model's own cross-entropy of ``data`` in bits: −Σ log2 q(token) over its
+    tokenisation (as ``vocab.encode`` gives it), after the start token, in one pass.
+    ``text_only`` renormalises q over the tokens that have bytes, as the byte model
+    does (it conditions on the text going on, so it never pays for an end of text)."""
+    ids = [predictor.bos, *predictor.vocab.encode(data)]
+    tensor = torch.tensor([ids], device=predictor.loaded.device)
+    logits = predictor.model(input_ids=tensor, use_cache=False).logits[0, :-1].double()
+    if text_only:
+        special = [i for i, b in enumerate(predictor.vocab.token_bytes) if b is None]
+        logits[:, special] = -math.inf
+    logq = torch.log_softmax(logits, dim=-1)
+    return float(-logq[torch.arange(len(ids) - 1), tensor[0, 1:]].sum() / math.log(2))

@@ -13,6 +13,7 @@ import pytest
 import gencomp
 from gencomp import llm_loading
 from gencomp.llm import FLOOR, LLMPredictor
+from gencomp.llm_scoring import token_level_bits
 from gencomp.predictor import ALPHABET, GencompError, check_logprobs
 
 MISSING = bytes([0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, 0xC0, 0xC1, 0xF1, 0xF2, *range(0xF5, 0x100)])
@@ -90,7 +91,7 @@ def test_byte_level_cross_entropy_is_close_to_token_level(llm_predictor: LLMPred
     start = prose.index(b"\n\n") + 2
     chunk = prose[start : start + 256]
     byte_bits = bits(walk(llm_predictor, chunk), chunk)
-    token_bits = llm_predictor.token_level_bits(chunk)
+    token_bits = token_level_bits(llm_predictor, chunk)
     assert abs(byte_bits / token_bits - 1.0) < 0.03, (byte_bits / len(chunk), token_bits / len(chunk))
 
 
