@@ -87,10 +87,9 @@ def decompress(
     start = time.perf_counter()
     with _naming(input), progress() as bar:
         advance = partial(bar.advance, bar.add_task(f"decompressing with {header.spec}", total=header.length))
-        data = container.decode(header, payload, predictor, workers, advance)
-        with atomic_output(output) as sink:
-            sink.write(data)
-    say(f"{len(blob):,} -> {len(data):,} bytes with {header.spec} in {time.perf_counter() - start:.1f} s")
+        with atomic_output(output) as sink:  # written chunk by chunk; removed if anything fails
+            container.decode(header, payload, predictor, sink, workers, advance)
+    say(f"{len(blob):,} -> {header.length:,} bytes with {header.spec} in {time.perf_counter() - start:.1f} s")
 
 
 @contextlib.contextmanager

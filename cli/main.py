@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 from gencomp_cli.models import models
@@ -27,5 +30,11 @@ app.command()(evaluate)
 app.command()(compare)
 
 
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so half-written outputs are removed and workers ended."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     app()

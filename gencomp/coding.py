@@ -152,8 +152,9 @@ class Encoder(_Interval):
     def finish(self) -> bytes:
         """The shortest ending: the value with the fewest significant bits inside the
         interval (at most 2, since width > QUARTER), then zero bits to a whole byte; the
-        trailing zero bytes are dropped, as the decoder reads zeros past the end. With
-        nothing encoded the interval is all of [0, FULL) and the code is empty."""
+        code keeps its trailing zero bytes, so that its size bounds what it can hold (see
+        :func:`max_length`). With nothing encoded the interval is all of [0, FULL) and the
+        code is empty."""
         for k in range(STATE_BITS + 1):
             unit = 1 << (STATE_BITS - k)
             value = -(-self.low // unit) * unit
@@ -164,15 +165,23 @@ class Encoder(_Interval):
             self._emit((value >> (STATE_BITS - 1 - position)) & 1)
         while self.filled:
             self._put(0)
-        return bytes(self.out).rstrip(b"\0")
+        return bytes(self.out)
 
 
 class Decoder(_Interval):
-    """Arithmetic decoder over the bytes an :class:`Encoder` finished with."""
+    """Arithmetic decoder over the bytes an :class:`Encoder` finished with.
 
-    def __init__(self, data: bytes) -> None:
+    The encoder emits one bit per interval doubling, so a decoder that has doubled more
+    often than its code has bits is decoding past the end of what was coded: a damaged
+    stream, another model, or a declared length the code cannot hold. It stops there
+    with CorruptStream rather than decode zeros without bound. ``zeros_dropped``: codes
+    written by container version 1 lost their trailing zero bytes and get no such check.
+    """
+
+    def __init__(self, data: bytes, zeros_dropped: bool = False) -> None:
         super().__init__()
         self.data = data
+        self.limit = None if zeros_dropped else STATE_BITS + 8 * len(data)
         self.position = 0  # in bits
         self.value = 0  # the next STATE_BITS bits of the stream; low <= value < low + width
         for _ in range(STATE_BITS):
@@ -194,7 +203,21 @@ class Decoder(_Interval):
         return symbol
 
     def _shift(self, bit: int | None, offset: int) -> None:
+        if self.limit is not None and self.position >= self.limit:
+            raise CorruptStream("the code ends before the data it was to hold")
         self.value = ((self.value - offset) << 1) | self._next_bit()
+
+
+# the least a byte can cost: the most likely byte's quantised share is at most
+# (TOTAL - 255) / TOTAL, since every other byte keeps one count
+MIN_BITS_PER_BYTE = -math.log2(1 - (ALPHABET - 1) / TOTAL)
+
+
+def max_length(code_size: int) -> int:
+    """The most bytes a code of ``code_size`` bytes can hold. Each symbol narrows the
+    interval to at most its quantised probability and the encoder emits a bit per
+    doubling, ending with the interval wider than a quarter: Σ -log2 q < 8·size + 2."""
+    return math.floor((8 * code_size + 2) / MIN_BITS_PER_BYTE)
 
 
 # ------------------------------------------------------------------------ chunks
@@ -228,9 +251,15 @@ def encode_chunk(predictor: Predictor, chunk: bytes, advance: Advance | None = N
     return CodedChunk(encoder.finish(), nats / math.log(2))
 
 
-def decode_chunk(predictor: Predictor, code: bytes, length: int, advance: Advance | None = None) -> bytes:
+def decode_chunk(
+    predictor: Predictor,
+    code: bytes,
+    length: int,
+    advance: Advance | None = None,
+    zeros_dropped: bool = False,
+) -> bytes:
     """Inverse of :func:`encode_chunk`: ``length`` bytes from ``code``, same calls in order."""
-    decoder = Decoder(code)
+    decoder = Decoder(code, zeros_dropped)
     out = bytearray()
     for i in range(length):
         logprobs = predictor.logprobs(context(out, i, predictor.context_window))
@@ -289,13 +318,36 @@ def decode(
     advance: Advance | None = None,
 ) -> bytes:
     """Inverse of :func:`encode`: the chunks' codes and original lengths -> the data."""
+    return b"".join(decode_chunks(predictor, codes, lengths, workers, advance))
+
+
+def decode_chunks(
+    predictor: Predictor,
+    codes: Sequence[bytes],
+    lengths: Sequence[int],
+    workers: int = 1,
+    advance: Advance | None = None,
+    zeros_dropped: bool = False,
+) -> Iterator[bytes]:
+    """The decoded chunks in order, each as soon as it and those before it are done, so a
+    caller can write them out while holding a few chunks at most (about 2 per worker)."""
     if len(codes) != len(lengths):
         raise ValueError(f"{len(codes)} codes for {len(lengths)} chunks")
     if workers <= 1 or len(codes) <= 1:
-        parts = [decode_chunk(predictor, c, n, advance) for c, n in zip(codes, lengths)]
-    else:
-        parts = _in_processes(predictor, workers, _decode_task, list(zip(codes, lengths)), list(lengths), advance)
-    return b"".join(parts)
+        for code, length in zip(codes, lengths):
+            yield decode_chunk(predictor, code, length, advance, zeros_dropped)
+        return
+    tasks = ((code, length, None, zeros_dropped) for code, length in zip(codes, lengths))
+    done: dict[int, bytes] = {}
+    following = 0  # the next chunk to hand out
+    with contextlib.closing(in_processes(predictor, _decode_task, tasks, min(workers, len(codes)))) as finished:
+        for i, part in finished:  # closing: a Ctrl-C here, not in the generator, still ends the workers
+            done[i] = part
+            if advance:
+                advance(lengths[i])
+            while following in done:
+                yield done.pop(following)
+                following += 1
 
 
 # ------------------------------------------------------------- worker processes

@@ -3,7 +3,7 @@
 Layout (integers little-endian)::
 
     magic     8 bytes   b"\\x89GCZ\\r\\n\\x1a\\n" (as PNG's: catches text-mode transfers)
-    version   1 byte    1
+    version   1 byte    2 (1: codes without their trailing zero bytes; still read)
     size      4 bytes   size of the header that follows
     header    JSON (one line), b"\\n", then each chunk's code size as an unsigned LEB128
     crc       4 bytes   CRC-32 of version, size and header
@@ -14,21 +14,27 @@ weights hash), the original length and CRC-32, the chunk size (0: one stream) an
 payload's CRC-32. Decoding checks the header before it loads any model and the payload
 before it decodes any byte, so damage is reported at once, never decoded into garbage;
 the original's CRC-32 then catches a model that computes differently from the encoder's.
+A header whose lengths do not add up, or declare more bytes than their codes can hold
+(:func:`coding.max_length`), is refused before any decoding, so a hand-made header cannot
+set the decoder running without bound.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from gencomp import coding
 from gencomp.datasets import CHUNK_SIZE
 from gencomp.predictor import GencompError, Predictor, load_predictor
 
 MAGIC = b"\x89GCZ\r\n\x1a\n"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)
 _PREFIX = struct.Struct("<BI")  # version, header size
 _CRC = struct.Struct("<I")
 
@@ -68,6 +74,7 @@ class Header:
     chunk_size: int  # 0: one stream with a sliding window
     code_sizes: list[int]  # bytes of each chunk's code; as many as chunk_lengths()
     payload_crc32: int
+    version: int = VERSION  # of the container format the header came in
 
     def chunk_lengths(self) -> list[int]:
         """The original length of each chunk, in order."""
@@ -110,29 +117,37 @@ def compress(
 def decompress(blob: bytes, workers: int = 1, advance: coding.Advance | None = None) -> bytes:
     """The original bytes of a container; ContainerError for anything wrong with it."""
     header, payload = unpack(blob)
-    return decode(header, payload, load_model(header), workers, advance)
+    out = io.BytesIO()
+    decode(header, payload, load_model(header), out, workers, advance)
+    return out.getvalue()
 
 
 def decode(
     header: Header,
     payload: bytes,
     predictor: Predictor,
+    sink: BinaryIO,
     workers: int = 1,
     advance: coding.Advance | None = None,
-) -> bytes:
-    """The original bytes from a checked header and payload (see :func:`unpack`) with the
-    predictor :func:`load_model` gave; ModelMismatch if they fail the original's CRC."""
+) -> None:
+    """Write the original bytes of a checked header and payload (see :func:`unpack`) to
+    ``sink`` chunk by chunk, decoded with the predictor :func:`load_model` gave;
+    ModelMismatch if they fail the original's CRC (the sink then holds garbage: the
+    caller discards it)."""
     codes = coding.split_into(payload, header.code_sizes)
+    chunks = coding.decode_chunks(predictor, codes, header.chunk_lengths(), workers, advance, header.version == 1)
+    crc = 0
     try:
-        data = coding.decode(predictor, codes, header.chunk_lengths(), workers, advance)
+        for chunk in chunks:
+            sink.write(chunk)
+            crc = zlib.crc32(chunk, crc)
     except coding.CorruptStream:
-        data = None
-    if data is None or zlib.crc32(data) != header.crc32:
+        crc = None
+    if crc != header.crc32:
         raise ModelMismatch(
             f"decoding with {header.spec} did not give back the original (CRC-32 differs): "
             "the model computed other probabilities than when the file was written"
         )
-    return data
 
 
 def load_model(header: Header) -> Predictor:
@@ -178,17 +193,17 @@ def unpack(blob: bytes) -> tuple[Header, bytes]:
     if len(blob) < start + _PREFIX.size:
         raise Truncated(f"the file is truncated ({len(blob)} bytes)")
     version, size = _PREFIX.unpack_from(blob, start)
-    if version != VERSION:
+    if version not in READABLE:
         raise UnknownVersion(
-            f"unknown container version {version} (this gencomp reads version {VERSION}); "
-            "decompress it with the gencomp that wrote it"
+            f"unknown container version {version} (this gencomp reads versions "
+            f"{', '.join(map(str, READABLE))}); decompress it with the gencomp that wrote it"
         )
     end = start + _PREFIX.size + size
     if len(blob) < end + _CRC.size:
         raise Truncated(f"the file is truncated: its header needs {end + _CRC.size} bytes, there are {len(blob)}")
     if zlib.crc32(blob[start:end]) != _CRC.unpack_from(blob, end)[0]:
         raise Corrupted("the file's header is corrupted (CRC-32 mismatch)")
-    header = _parse_header(blob[start + _PREFIX.size : end])
+    header = _parse_header(blob[start + _PREFIX.size : end], version)
     payload = blob[end + _CRC.size :]
     expected = sum(header.code_sizes)
     if len(payload) < expected:
@@ -200,7 +215,7 @@ def unpack(blob: bytes) -> tuple[Header, bytes]:
     return header, payload
 
 
-def _parse_header(body: bytes) -> Header:
+def _parse_header(body: bytes, version: int) -> Header:
     """Header fields, checked for consistency (the CRC passed, so this catches only files
     written by something else)."""
     text, _, sizes = body.partition(b"\n")
@@ -214,17 +229,27 @@ def _parse_header(body: bytes) -> Header:
             chunk_size=int(fields["chunk_size"]),
             code_sizes=_unleb128(sizes),
             payload_crc32=int(fields["payload_crc32"]),
+            version=version,
         )
-        consistent = (
-            header.length >= 0
-            and header.chunk_size >= 0
-            and len(header.code_sizes) == int(fields["chunks"]) == len(header.chunk_lengths())
-        )
-    except (ValueError, KeyError, TypeError):
+        consistent = int(fields["chunks"]) == len(header.code_sizes) and _adds_up(header)
+    except (ValueError, KeyError, TypeError, AttributeError):
         consistent = False
     if not consistent:
         raise Corrupted("the file's header is malformed")
+    if version > 1 and any(
+        length > coding.max_length(size) for length, size in zip(header.chunk_lengths(), header.code_sizes)
+    ):
+        raise Corrupted("the file's header declares more bytes than its code can hold")
     return header
+
+
+def _adds_up(header: Header) -> bool:
+    """Whether the declared length, chunk size and code sizes describe one another, by
+    arithmetic alone: a declared length of 10**12 must not build a list of its chunks."""
+    if header.length < 0 or header.chunk_size < 0 or min(header.code_sizes, default=0) < 0:
+        return False
+    size = header.chunk_size or max(header.length, 1)
+    return len(header.code_sizes) == -(-header.length // size)
 
 
 def _leb128(values: list[int]) -> bytes:
