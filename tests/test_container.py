@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, strategies as st
 
-from gencomp import container
+from gencomp import coding, container
 from gencomp.container import (
     ContainerError,
     Corrupted,
@@ -139,3 +139,23 @@ def test_llm_container_rebuilds_the_model_from_its_header(llm_predictor, text):
     header, _ = container.unpack(packed.data)
     assert header.fingerprint == llm_predictor.fingerprint
     assert container.decompress(packed.data) == text[:20]
+
+
+def test_version_1_files_still_decode(text):
+    """Version 1 dropped each code's trailing zero bytes (the decoder reads zeros past the
+    end). Built here as that version wrote them: runs of byte 0 make codes that end in
+    zero bytes, which is where the version-2 decoder's bit budget would be wrong."""
+    data = bytes(100) + text[:50] + bytes(50)
+    v2 = container.compress(load_predictor(SPEC), data, chunk_size=50)
+    header, payload = container.unpack(v2.data)
+    codes = [code.rstrip(b"\0") for code in coding.split_into(payload, header.code_sizes)]
+    assert sum(map(len, codes)) < len(payload), "the fixture must have codes ending in zeros"
+    stripped = b"".join(codes)
+    v1_header = replace(header, code_sizes=[len(c) for c in codes], payload_crc32=zlib.crc32(stripped))
+    blob = bytearray(container.pack(v1_header, stripped))
+    start, size = len(container.MAGIC), int.from_bytes(blob[len(container.MAGIC) + 1 : len(container.MAGIC) + 5], "little")
+    blob[start] = 1
+    end = start + 5 + size
+    blob[end : end + 4] = zlib.crc32(blob[start:end]).to_bytes(4, "little")
+    assert container.unpack(bytes(blob))[0].version == 1
+    assert container.decompress(bytes(blob)) == data
