@@ -3,11 +3,13 @@ messages on stderr, one-line errors, no output file left behind on failure."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from gencomp import container
 from gencomp.datasets import text_corpus
 from gencomp_cli.main import app
 
@@ -121,3 +123,16 @@ def test_file_names_in_errors_are_shown_verbatim(tmp_path):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip() == f"error: {foreign}: not a gencomp file (it does not start with the .gcz magic bytes)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes[red].gcz"]
+
+
+def test_a_file_for_another_model_version_is_refused_up_front(files):
+    """The header names a zstd that is not the one installed: one line, nothing written,
+    before any byte is decoded."""
+    gcz = compressed(files)
+    header, payload = container.unpack(gcz.read_bytes())
+    gcz.write_bytes(container.pack(replace(header, fingerprint="zstd libzstd 0.0.1"), payload))
+    result = run("decompress", str(gcz), str(files["out"]))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: ") and "libzstd 0.0.1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in files["out"].parent.iterdir()) == ["notes.gcz", "notes.txt"]
