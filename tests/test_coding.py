@@ -13,6 +13,7 @@ import gencomp
 from gencomp import coding
 from gencomp.datasets import bundled_image, bundled_speech, text_corpus
 from gencomp.modalities import audio_to_bytes, image_patches, read_audio, to_7bit, to_grayscale
+from gencomp.llm import LLMPredictor
 from gencomp.predictor import load_predictor
 
 # Small context windows keep the compressor predictors fast (a few ms a byte).
@@ -187,13 +188,23 @@ def test_stream_mode_slides_the_window_over_long_input():
     assert len(coded.data) * 8 <= bound_bits(coded.ideal_bits, len(data))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.binary(max_size=40), chunk_size=st.sampled_from([0, 1, 7, 2048]))
-def test_round_trip_any_bytes(data, chunk_size):
-    predictor = load_predictor("zstd:context_window=8")
-    coded = coding.encode(predictor, data, chunk_size)
+@pytest.mark.parametrize("spec", [*FAST_SPECS, "gzip:paper,context_window=8", "lzma:paper,level=0,context_window=8"])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=24), chunk_size=st.sampled_from([0, 1, 7, 2048]))
+def test_round_trip_any_bytes(spec, data, chunk_size):
+    """Every compressor family, refined and paper, on short arbitrary bytes; the decoder
+    is a fresh predictor, as in another process."""
+    coded = coding.encode(load_predictor(spec), data, chunk_size)
     lengths = coding.chunk_lengths(len(data), chunk_size)
-    assert coding.decode(predictor, [c.data for c in coded], lengths) == data
+    assert coding.decode(load_predictor(spec), [c.data for c in coded], lengths) == data
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(min_size=1, max_size=5))
+def test_llm_round_trips_any_bytes(llm_predictor, data):
+    """The language model on arbitrary bytes (few: it codes a few bytes a second here)."""
+    (coded,) = coding.encode(LLMPredictor(loaded=llm_predictor.loaded), data)
+    assert coding.decode(LLMPredictor(loaded=llm_predictor.loaded), [coded.data], [len(data)]) == data
 
 
 def test_chunk_lengths():

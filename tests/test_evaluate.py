@@ -8,8 +8,6 @@ import gzip
 import io
 import json
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -22,6 +20,7 @@ from gencomp import evaluate as ev
 from gencomp.modalities import bytes_to_audio, to_7bit
 from gencomp.predictor import GencompError, load_predictor
 from gencomp_cli.main import app
+from peak_memory import gencomp_with_peak
 
 FAST = "zstd:paper,context_window=16"
 
@@ -75,13 +74,18 @@ def test_png_and_flac_are_lossless_encodings_of_the_bytes(bundled):
     assert rate == 16_000 and np.array_equal(samples, bytes_to_audio(data))
 
 
-def test_predictor_rate_counts_the_arithmetic_codes():
+def test_predictor_rate_counts_codes_that_decode():
+    """The chunks evaluate codes (through ``code_chunk``, its one coding path) decode back
+    with a fresh predictor, and the row counts exactly those codes' bytes."""
     predictor = load_predictor(FAST)
-    modality = ev.Modality("text", "test", [datasets.text_corpus().data[:80], datasets.text_corpus().data[80:150]])
+    text = datasets.text_corpus().data
+    modality = ev.Modality("text", "test", [text[:80], text[80:150]])
     result = ev.evaluate_predictor(predictor, modality, label="zstd")
-    coded = coding.encode_chunks(predictor, modality.chunks)
+    codes = [ev.code_chunk(predictor, chunk).data for chunk in modality.chunks]
+    for code, chunk in zip(codes, modality.chunks):
+        assert coding.decode_chunk(load_predictor(FAST), code, len(chunk)) == chunk
     assert result.row == "zstd" and result.raw_bytes == 150 and result.chunks == 2
-    assert result.compressed_bytes == sum(len(c.data) for c in coded)
+    assert result.compressed_bytes == sum(map(len, codes))
     assert result.rate == pytest.approx(100 * result.compressed_bytes / 150)
     assert result.adjusted_rate == result.rate  # a compressor has no parameters
     assert ev.mappings(predictor, "image") == ["8-bit"]
@@ -91,9 +95,21 @@ def test_seven_bit_mapping_codes_shifted_bytes_and_scales_by_8_over_7():
     predictor = load_predictor(FAST)
     chunk = datasets.bundled_image("camera")[200, :96].tobytes()
     result = ev.evaluate_predictor(predictor, ev.Modality("image", "test", [chunk]), mapping="7-bit")
-    (coded,) = coding.encode_chunks(predictor, [to_7bit(chunk)])
-    assert result.compressed_bytes == len(coded.data)
-    assert result.rate == pytest.approx(100 * 8 / 7 * len(coded.data) / len(chunk))
+    code = ev.code_chunk(predictor, to_7bit(chunk)).data
+    assert coding.decode_chunk(load_predictor(FAST), code, len(chunk)) == to_7bit(chunk)
+    assert result.compressed_bytes == len(code)
+    assert result.rate == pytest.approx(100 * 8 / 7 * len(code) / len(chunk))
+
+
+def test_rates_are_plausible():
+    """Bounds from outside the code: the gzip predictor (fast preset) compresses prose
+    well below 60% (gzip itself: about 48% on 2 KB chunks, the paper's Table 1), and
+    nothing compresses random bytes (the first chunk of the bundled random set)."""
+    gzip = load_predictor("gzip:fast")
+    text, _, _, noise = ev.bundled_data(random_bytes=1024)
+    assert (text.name, noise.name) == ("text", "random")
+    assert 20 < ev.evaluate_predictor(gzip, ev.select(text, sample=1, seed=3)).rate < 60
+    assert ev.evaluate_predictor(gzip, noise).rate >= 99
 
 
 def test_file_data_groups_images_audio_and_text(tmp_path):
@@ -225,20 +241,9 @@ def test_a_100_mb_file_evaluates_in_under_1_gb(tmp_path):
     big = tmp_path / "big.bin"
     with open(big, "wb") as file:
         file.truncate(100 << 20)
-    script = (
-        "import atexit, re, sys\n"
-        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so the child would
-        # report the pytest process' own peak (the LLM tests load a 600 MB model)
-        "atexit.register(lambda: print('peak', re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1], file=sys.stderr))\n"
-        "from gencomp_cli.main import main\n"
-        "sys.argv[0] = 'gencomp'\n"
-        "main()\n"
-    )
     args = ["evaluate", "--data", str(big), "-m", FAST, "--sample", "1", "--workers", "1", "--results", str(tmp_path / "r.jsonl")]
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done, peak_kb = gencomp_with_peak(*args)
     assert "text: 1 of 51200 chunk(s)" in done.stderr
-    peak_kb = int(done.stderr.split("peak ")[1].split()[0])
     assert peak_kb < 1 << 20
 
 
