@@ -39,6 +39,7 @@ RICE_PARAMETERS = np.arange(15)  # FLAC's 4-bit Rice parameters (15 is the escap
 SOFTNESS = 0.5
 ESCAPE = 2.0**-10
 METHOD_VERSION = 1
+REACH = 32
 NEGLIGIBLE = 40.0  # natural log: Rice parameters weighted below e^-40 of the best are left out
 
 
@@ -114,6 +115,7 @@ class FlacPredictor:
             raise SpecError(f"flac context_window must hold a sample ({width} bytes), got {context_window}")
         self.bits, self.order, self.partition = bits, order, partition
         self.context_window = context_window - context_window % width  # whole samples: alignment survives cropping
+        self._table: tuple[bytes, np.ndarray] | None = None
 
     @property
     def spec(self) -> str:
@@ -130,25 +132,38 @@ class FlacPredictor:
         context = crop(context, self.context_window)
         if self.bits == 8:
             samples = np.frombuffer(context, dtype=np.uint8).astype(np.int64) - 128
-            return normalize(self.sample_logprobs(samples))  # value s is byte s + 128: index s + 128
+            return normalize(np.log(self.sample_probs(samples)))  # value s is byte s + 128: index s + 128
         whole = len(context) // 2 * 2
-        samples = np.frombuffer(context[:whole], dtype="<i2").astype(np.int64)
-        table = np.roll(self.sample_logprobs(samples), 32768).reshape(ALPHABET, ALPHABET)  # [high, low] as uint16
+        table = self._sample_table(context[:whole])
         if whole == len(context):  # the low byte: sum over the high one
-            return normalize(np.logaddexp.reduce(table, axis=0))
-        return normalize(table[:, context[-1]])  # the high byte, given the low one
+            return normalize(np.log(table.sum(axis=0)))
+        return normalize(np.log(table[:, context[-1]]))  # the high byte, given the low one
 
-    def sample_logprobs(self, samples: np.ndarray) -> np.ndarray:
-        """Log-probabilities of the next sample's 2^bits values, from the most negative."""
+    def _sample_table(self, context: bytes) -> np.ndarray:
+        """16-bit: the next sample's probabilities as [high byte, low byte], kept for the
+        high byte's call that follows the low byte's (same samples)."""
+        if self._table is None or self._table[0] != context:
+            samples = np.frombuffer(context, dtype="<i2").astype(np.int64)
+            table = np.roll(self.sample_probs(samples), 32768).reshape(ALPHABET, ALPHABET)  # value s at uint16 s
+            self._table = (context, table)
+        return self._table[1]
+
+    def sample_probs(self, samples: np.ndarray) -> np.ndarray:
+        """Probabilities of the next sample's 2^bits values, from the most negative; each
+        at least the escape's share, so none is zero."""
         half = 1 << (self.bits - 1)
-        values = np.arange(-half, half, dtype=np.int64)
         prediction, weights = self._choose(samples)
         used = weights > weights.max() - NEGLIGIBLE  # the other parameters change nothing
-        folded = zigzag(values - prediction)
-        scores = -rice_bits(folded, RICE_PARAMETERS[used]).astype(np.float64) * LN2 + weights[None, used]
-        rice = np.logaddexp.reduce(scores, axis=1)
-        rice = rice - np.logaddexp.reduce(rice)
-        return np.logaddexp(rice + math.log1p(-ESCAPE), math.log(ESCAPE) - self.bits * LN2)
+        # beyond REACH << k of the prediction the Rice code costs over 2 × REACH bits: the
+        # escape's share is far larger there, so only the values nearer are scored
+        reach = REACH << int(RICE_PARAMETERS[used].max())
+        low, high = max(-half, prediction - reach), min(half - 1, prediction + reach)
+        folded = zigzag(np.arange(low, high + 1, dtype=np.int64) - prediction)
+        lengths = rice_bits(folded, RICE_PARAMETERS[used]).astype(np.float64)
+        rice = np.zeros(2 * half)
+        # no BLAS: the same sums everywhere; values whose 2^-bits underflow are floored by the escape
+        rice[low + half : high + half + 1] = (np.exp2(-lengths) * np.exp(weights[used] - weights.max())).sum(axis=1)
+        return (1.0 - ESCAPE) * rice / rice.sum() + ESCAPE / (2 * half)
 
     def _choose(self, samples: np.ndarray) -> tuple[int, np.ndarray]:
         """(the next sample's prediction, log-weights of the Rice parameters): the predictor

@@ -76,7 +76,7 @@ class PngPredictor:
         self,
         width: int = 64,
         filter: str = "adaptive",
-        smooth: float = 0.15,
+        smooth: float = 0.4,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
         **deflate: Any,
     ) -> None:
