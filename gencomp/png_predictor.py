@@ -13,6 +13,13 @@ back, so ``adaptive`` picks for each row the filter that would have done best on
 above it (libpng's heuristic: the least sum of |filtered byte| as signed), and the first
 row uses Sub. Rows count from the start of the context; the window holds whole rows, so
 cropping keeps them aligned.
+
+One refinement is PNG's own: DEFLATE gives every residual the context has not held the
+same length (a new symbol in the Huffman tree), while filtered photographs have small
+residuals far more often than large ones. So ``smooth`` of the distribution is a
+two-sided geometric over the residual's signed size (:func:`near_zero`), the rest
+DEFLATE's; measured on held-out patches (bench/codec_predictors.py), DEFLATE's lengths
+alone code at 1.04-1.14× PNG's rate, with ``smooth=0.9`` at 0.97×.
 """
 
 from __future__ import annotations
@@ -59,11 +66,15 @@ def row_filters(rows: np.ndarray, guesses: np.ndarray, fixed: int | None) -> np.
     return np.concatenate([[FIRST_ROW_FILTER], np.argmin(cost, axis=0)[:-1]]).astype(np.int64)
 
 
-def near_zero(stream: bytes, recent: int = 256) -> np.ndarray:
+def near_zero(stream: bytes, width: int, recent: int = 256) -> np.ndarray:
     """Log-probabilities of the next filtered byte as a two-sided geometric distribution
-    over its signed value, with the mean |value| of the last ``recent`` filtered bytes."""
-    signed = np.frombuffer(stream[-recent:], dtype=np.int8).astype(np.float64)
-    mean = float(np.abs(signed).mean()) if len(signed) else 8.0
+    over its signed value, whose mean |value| is that of the filtered bytes left of and
+    above it, averaged with that of the last ``recent`` (LOCO-I's context, simplified)."""
+    signed = np.abs(np.frombuffer(stream[-recent:], dtype=np.int8).astype(np.float64))
+    if not len(signed):
+        return np.full(ALPHABET, -math.log(ALPHABET))
+    near = [signed[-i] for i in (1, 2, width - 1, width, width + 1) if i <= len(signed)]  # left; above: right, over, left
+    mean = 0.5 * (float(signed.mean()) + sum(near) / len(near))
     ratio = mean / (1.0 + mean)  # a geometric's P(|v| > m) / P(|v| >= m) for this mean
     magnitude = np.abs(np.arange(ALPHABET, dtype=np.int64).astype(np.uint8).view(np.int8).astype(np.float64))
     return normalize(magnitude * math.log(max(ratio, 1e-6)))
@@ -76,7 +87,7 @@ class PngPredictor:
         self,
         width: int = 64,
         filter: str = "adaptive",
-        smooth: float = 0.4,
+        smooth: float = 0.9,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
         **deflate: Any,
     ) -> None:
@@ -112,7 +123,7 @@ class PngPredictor:
         stream, prediction = self.filtered(crop(context, self.context_window))
         filtered = self.deflate.logprobs(stream)
         if self.smooth:
-            filtered = np.logaddexp(filtered + math.log1p(-self.smooth), math.log(self.smooth) + near_zero(stream))
+            filtered = np.logaddexp(filtered + math.log1p(-self.smooth), math.log(self.smooth) + near_zero(stream, self.width + 1))
         return np.roll(filtered, prediction)  # pixel x is filtered byte (x − prediction) mod 256
 
     def filtered(self, pixels: bytes) -> tuple[bytes, int]:
