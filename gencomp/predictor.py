@@ -235,30 +235,33 @@ def _fast_option(name: str) -> tuple[Option, ...]:
     return (Option("fast", bool, False, f"`{name}:fast`, for speed: {named} ({found}); its spec names these"),)
 
 
-def _refinements(
-    level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, pool: bool = False, primes: int = 4
-) -> tuple[Option, ...]:
-    """The options of a code-length predictor: its codec's level and the refinements."""
+def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, **others: Any) -> tuple[Option, ...]:
+    """The options of a code-length predictor: its codec's level and the refinements, with
+    the defaults given here (``others``: spans, primes, pool, ends)."""
+    others = {"spans": 16, "primes": 4, "pool": False, "ends": False} | others
     return (
         Option("level", int, level, "compression level"),
         _WINDOW,
         Option("lookahead", int, lookahead, "horizon in bytes of suggested continuations (0, 1: one step)"),
-        Option("spans", int, 16, "suggested continuations scored per step (with lookahead)"),
+        Option("spans", int, others["spans"], "suggested continuations scored per step (with lookahead)"),
         Option("offsets", int, offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
         Option("sharpness", float, sharpness, "exponent on the summed weights (<1 flattens)"),
         Option("bonus", float, bonus, "bits credited to each suggested continuation"),
-        Option("primes", int, primes, "views with the context's bytes shuffled in front (short contexts)"),
-        Option("pool", bool, pool, "bytes seen equally often share one length (the mean of a few)"),
-        Option("ends", bool, False, "score a continuation's first 2 bytes and whole horizon, not each prefix"),
+        Option("primes", int, others["primes"], "views with the context's bytes shuffled in front (short contexts)"),
+        Option("pool", bool, others["pool"], "bytes seen equally often share one length (the mean of a few)"),
+        Option("ends", bool, others["ends"], "score a continuation's first 2 bytes and whole horizon, not each prefix"),
         Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
     )
 
 
-# ppmd's lengths are whole bytes and each costs a whole compression: no look-ahead, more
-# offsets to dither the byte boundaries, pooled literals (bench/codec_predictors.py).
-PPMD_DEFAULTS = (0, 4, 0.6, 0.0, True)
+# ppmd's lengths are whole bytes and each costs a whole compression (pyppmd has no state to
+# copy): 2 offsets to dither the byte boundaries, a short look-ahead of 4 spans' two ends,
+# pooled literals; measured by bench/codec_predictors.py: 1.26x pyppmd's own rate at 22
+# positions/s, where 4 offsets without look-ahead gave 1.26x at 12-15 and the paper's 1.62x.
+PPMD_DEFAULTS = (8, 2, 1.0, 4.0)
+PPMD_OTHERS = {"spans": 4, "ends": True, "pool": True}
 
-# Defaults (lookahead, offsets, sharpness, bonus[, pool]): the best cross-entropy for the time,
+# Defaults (lookahead, offsets, sharpness, bonus): the best cross-entropy for the time,
 # measured by bench/compressor_xent.py on Wikipedia text (ppmd: bench/codec_predictors.py);
 # `NAME:paper` is the paper's one-step method.
 for _name, _level, _help, _defaults, _module in (
@@ -274,7 +277,7 @@ for _name, _level, _help, _defaults, _module in (
             _name,
             f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
             _compressor(_name, f"gencomp.{_module}"),
-            (*_refinements(_level, *_defaults), *_fast_option(_name)),
+            (*_refinements(_level, *_defaults, **(PPMD_OTHERS if _name == "ppmd" else {})), *_fast_option(_name)),
             flags=("paper", "fast") if _name in _FAST else ("paper",),
         )
     )
@@ -333,7 +336,7 @@ register(
             Option("width", int, 64, "pixels a row (the paper's patches: 64); at most context_window"),
             Option("filter", str, "adaptive", "adaptive (each row: the filter best on the row above), none, sub, up, average or paeth"),
             Option("smooth", float, 0.9, "share of a geometric distribution over the filtered byte's size (0: DEFLATE's lengths only)"),
-            *_refinements(9, 0, 1, 0.9, 0.0, True, 1),
+            *_refinements(9, 0, 1, 0.9, 0.0, pool=True, primes=1),
         ),
         flags=("paper",),
     )
