@@ -11,6 +11,7 @@ setting — hold on a shared, noisy machine.
 
     .venv/bin/python bench/codec_predictors.py                       # every family, defaults
     .venv/bin/python bench/codec_predictors.py --family png --setting '' --setting smooth=0 --chunks 4 --stride 2
+    .venv/bin/python bench/codec_predictors.py --family png --image astronaut --chunks 8
     .venv/bin/python bench/codec_predictors.py --family flac --setting '' --setting order=0
     .venv/bin/python bench/codec_predictors.py --family ppmd --setting '' --setting paper --stride 32
 """
@@ -42,6 +43,13 @@ def _ppmd(data: bytes) -> bytes:
     return pyppmd.compress(data, max_order=6, mem_size=MEMORY, variant=VARIANT)
 
 
+def _patches(name: str, count: int) -> list[bytes]:
+    """``count`` 32×64 patches spread over the bundled image ``name``."""
+    patches = modalities.image_patches(modalities.to_grayscale(datasets.bundled_image(name)))
+    step = max(1, len(patches) // count)
+    return [patches[i * step].tobytes() for i in range(count)]
+
+
 def _audio16(count: int) -> list[bytes]:
     audio = modalities.read_audio(datasets.bundled_speech())
     whole = [c for c in datasets.chunks(modalities.audio_to_bytes(audio.samples, bits=16)) if len(c) == datasets.CHUNK_SIZE]
@@ -50,7 +58,7 @@ def _audio16(count: int) -> list[bytes]:
 
 # family: [(data name, the family's spec prefix, chunks, the codec and its name)]
 CASES: dict[str, list[tuple[str, str, Callable[[int], list[bytes]], Callable[[bytes], bytes], str]]] = {
-    "png": [("image", "png", lambda n: held_out_chunks("image", n), _png, "Pillow PNG, optimize")],
+    "png": [("image", "png", lambda n: held_out_chunks("image", n), _png, "Pillow PNG, optimize")],  # --image: another
     "flac": [
         ("audio 8-bit", "flac", lambda n: held_out_chunks("audio", n), _flac, "libsndfile FLAC, PCM_S8"),
         ("audio 16-bit", "flac:bits=16", _audio16, _flac16, "libsndfile FLAC, PCM_16"),
@@ -77,13 +85,15 @@ def main() -> None:
     parser.add_argument("--setting", action="append", help="spec suffix, e.g. paper or smooth=0 ('' = default)")
     parser.add_argument("--chunks", type=int, default=2, help="chunks per data set")
     parser.add_argument("--stride", type=int, default=4, help="predict every stride-th byte (1: all)")
+    parser.add_argument("--image", choices=datasets.BUNDLED_IMAGES, help="png's patches from this photograph (default: coffee)")
     args = parser.parse_args()
     settings = args.setting or [""]
-    print(f"ratio = xent / codec; ×first and speed against the first setting, measured side by side")
-    print(f"{'data':12} {'codec':24} {'spec':60} {'xent':>6} {'codec':>6} {'ratio':>6} {'bytes/s':>8} {'×first':>6} {'speed':>6}")
+    print("ratio = xent / codec; ×first and speed against the first setting, measured side by side")
+    print(f"{'data':20} {'codec':24} {'spec':60} {'xent':>6} {'codec':>6} {'ratio':>6} {'bytes/s':>8} {'×first':>6} {'speed':>6}")
     for family in args.family or list(CASES):
         for name, prefix, chunks, codec, codec_name in CASES[family]:
-            data = chunks(args.chunks)
+            data = _patches(args.image, args.chunks) if family == "png" and args.image else chunks(args.chunks)
+            name = f"{name} ({args.image})" if family == "png" and args.image else name
             own = sum(own_bits(codec, chunk) for chunk in data) / sum(len(chunk) for chunk in data)
             predictors = [gencomp.load_predictor(with_setting(prefix, setting)) for setting in settings]
             results = side_by_side(predictors, data, args.stride)
@@ -91,7 +101,7 @@ def main() -> None:
             first_xent, first_seconds = results[0]
             for setting, (xent, seconds) in zip(settings, results):
                 print(
-                    f"{name:12} {codec_name:24} {with_setting(prefix, setting):60} {xent:6.3f} {own:6.3f} {xent / own:6.3f} "
+                    f"{name:20} {codec_name:24} {with_setting(prefix, setting):60} {xent:6.3f} {own:6.3f} {xent / own:6.3f} "
                     f"{positions / seconds:8.1f} {xent / first_xent:6.3f} {first_seconds / seconds:6.1f}",
                     flush=True,
                 )
