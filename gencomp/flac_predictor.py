@@ -158,13 +158,17 @@ class FlacPredictor:
         # beyond REACH << k of the prediction the Rice code costs over 2 × REACH bits: the
         # escape's share is far larger there, so only the values nearer are scored
         reach = REACH << int(RICE_PARAMETERS[used].max())
-        low, high = max(-half, prediction - reach), min(half - 1, prediction + reach)
+        centre = min(max(prediction, -half), half - 1)  # an LPC may predict beyond the range
+        low, high = max(-half, centre - reach), min(half - 1, centre + reach)
         folded = zigzag(np.arange(low, high + 1, dtype=np.int64) - prediction)
         lengths = rice_bits(folded, RICE_PARAMETERS[used]).astype(np.float64)
         rice = np.zeros(2 * half)
         # no BLAS: the same sums everywhere; values whose 2^-bits underflow are floored by the escape
         rice[low + half : high + half + 1] = (np.exp2(-lengths) * np.exp(weights[used] - weights.max())).sum(axis=1)
-        return (1.0 - ESCAPE) * rice / rice.sum() + ESCAPE / (2 * half)
+        total = rice.sum()
+        if total == 0.0:  # a prediction so far off that every Rice length underflows: the escape alone
+            return np.full(2 * half, 1.0 / (2 * half))
+        return (1.0 - ESCAPE) * rice / total + ESCAPE / (2 * half)
 
     def _choose(self, samples: np.ndarray) -> tuple[int, np.ndarray]:
         """(the next sample's prediction, log-weights of the Rice parameters): the predictor

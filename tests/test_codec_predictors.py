@@ -79,6 +79,19 @@ def test_flac_16_bit_against_libsndfile(speech):
     assert coding.decode_chunk(flac, code.data, len(chunk)) == chunk
 
 
+@pytest.mark.parametrize("bits", [8, 16])
+def test_flac_keeps_the_contract_where_its_prediction_overshoots(bits):
+    """Fixture built here: a steep ramp that clips at full scale, so that the polynomial and
+    LPC predictors predict beyond the sample range; then a round trip of it."""
+    top = (1 << (bits - 1)) - 1
+    ramp = np.clip(np.arange(-top, 3 * top, top // 12 + 1), -top - 1, top)
+    data = modalities.audio_to_bytes(ramp << (16 - bits), bits=bits)
+    flac = gencomp.load_predictor(f"flac:bits={bits}")
+    for end in range(len(data)):
+        check_logprobs(flac.logprobs(data[:end]))
+    assert coding.decode_chunk(flac, coding.encode_chunk(flac, data).data, len(data)) == data
+
+
 def test_rice_lengths_from_first_principles():
     """u = zigzag(e) costs (u >> k) + 1 + k bits: a unary quotient, a stop bit, k low bits."""
     assert zigzag(np.array([0, -1, 1, -2, 2])).tolist() == [0, 1, 2, 3, 4]
