@@ -21,7 +21,8 @@ from gencomp.predictor import SpecError, check_logprobs
 
 @pytest.fixture(scope="module")
 def patch() -> bytes:
-    """A 32×64 patch of scikit-image's coffee photograph (not the one the defaults were chosen on)."""
+    """A 32×64 patch of scikit-image's coffee photograph (the defaults were chosen on
+    other patches of it)."""
     gray = modalities.to_grayscale(datasets.bundled_image("coffee"))
     return modalities.crop_patch(gray, top=200, left=300).tobytes()
 
@@ -52,7 +53,7 @@ def test_contract_on_real_data(spec, patch, speech, prose):
 
 def test_flac_beats_libsndfile_and_round_trips(speech):
     """8-bit speech, two 2048-byte chunks: the code is no longer than libsndfile's FLAC
-    (its header counted once) and decodes to the chunk."""
+    (its header counted once; measured 0.96×) and decodes to the chunk."""
     data = modalities.audio_to_bytes(speech)
     chunks = [data[4096:6144], data[8192:10240]]
     flac = gencomp.load_predictor("flac")
@@ -99,11 +100,12 @@ def test_rice_lengths_from_first_principles():
 
 
 def test_png_close_to_pillow_and_round_trips(patch):
-    """A held-out patch: the code is within 5% of Pillow's PNG (header counted once);
-    the first rows decode back."""
+    """A patch of the photograph the defaults were chosen on (another part of it): the
+    code is no longer than Pillow's PNG (header counted once; measured 0.90×); the first
+    rows decode back."""
     png = gencomp.load_predictor("png")
     code = coding.encode_chunk(png, patch)
-    assert 8 * len(code.data) <= 1.05 * own_bits(_png, patch), (8 * len(code.data), own_bits(_png, patch))
+    assert 8 * len(code.data) <= 1.0 * own_bits(_png, patch), (8 * len(code.data), own_bits(_png, patch))
     head = coding.encode_chunk(png, patch[:256])
     assert coding.decode_chunk(png, head.data, 256) == patch[:256]
 
