@@ -256,8 +256,9 @@ def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bon
 
 # ppmd's lengths are whole bytes and each costs a whole compression (pyppmd has no state to
 # copy): 2 offsets to dither the byte boundaries, a short look-ahead of 4 spans' two ends,
-# pooled literals; measured by bench/codec_predictors.py: 1.26x pyppmd's own rate at 22
-# positions/s, where 4 offsets without look-ahead gave 1.26x at 12-15 and the paper's 1.62x.
+# pooled literals; measured by bench/codec_predictors.py on held-out text: 1.20x pyppmd's
+# own rate, where one offset gave 1.31x, 4 offsets without look-ahead 1.26x at 0.6x the
+# speed, and the paper's method 1.65x.
 PPMD_DEFAULTS = (8, 2, 1.0, 4.0)
 PPMD_OTHERS = {"spans": 4, "ends": True, "pool": True}
 
