@@ -8,6 +8,7 @@ through :func:`load_predictor`; ``families()`` lists what is known.
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, runtime_checkable
@@ -181,10 +182,10 @@ def load_predictor(spec: str) -> Predictor:
 _REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends")
 
 
-def _compressor(name: str) -> Callable[..., Predictor]:
-    def build(**options: Any) -> Predictor:
-        from gencomp.compressors import COMPRESSOR_PREDICTORS
+def _compressor(name: str, module: str = "gencomp.compressors") -> Callable[..., Predictor]:
+    """The builder of a compressor family whose class ``module``'s COMPRESSOR_PREDICTORS holds."""
 
+    def build(**options: Any) -> Predictor:
         family = _FAMILIES[name]
         if options.pop("fast", False):
             if options.get("paper"):
@@ -195,7 +196,7 @@ def _compressor(name: str) -> Callable[..., Predictor]:
             if clash:
                 raise SpecError(f"{name}:paper is the one-step paper method; drop {', '.join(clash)}")
         settings = {option.name: option.default for option in family.options if option.name != "fast"} | options
-        return COMPRESSOR_PREDICTORS[name](**settings)
+        return importlib.import_module(module).COMPRESSOR_PREDICTORS[name](**settings)
 
     return build
 
@@ -234,34 +235,50 @@ def _fast_option(name: str) -> tuple[Option, ...]:
     return (Option("fast", bool, False, f"`{name}:fast`, for speed: {named} ({found}); its spec names these"),)
 
 
+def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, **others: Any) -> tuple[Option, ...]:
+    """The options of a code-length predictor: its codec's level and the refinements, with
+    the defaults given here (``others``: spans, primes, pool, ends)."""
+    others = {"spans": 16, "primes": 4, "pool": False, "ends": False} | others
+    return (
+        Option("level", int, level, "compression level"),
+        _WINDOW,
+        Option("lookahead", int, lookahead, "horizon in bytes of suggested continuations (0, 1: one step)"),
+        Option("spans", int, others["spans"], "suggested continuations scored per step (with lookahead)"),
+        Option("offsets", int, offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
+        Option("sharpness", float, sharpness, "exponent on the summed weights (<1 flattens)"),
+        Option("bonus", float, bonus, "bits credited to each suggested continuation"),
+        Option("primes", int, others["primes"], "views with the context's bytes shuffled in front (short contexts)"),
+        Option("pool", bool, others["pool"], "bytes seen equally often share one length (the mean of a few)"),
+        Option("ends", bool, others["ends"], "score a continuation's first 2 bytes and whole horizon, not each prefix"),
+        Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
+    )
+
+
+# ppmd's lengths are whole bytes and each costs a whole compression (pyppmd has no state to
+# copy): 2 offsets to dither the byte boundaries, a short look-ahead of 4 spans' two ends,
+# pooled literals; measured by bench/codec_predictors.py on held-out text: 1.20x pyppmd's
+# own rate, where one offset gave 1.31x, 4 offsets without look-ahead 1.26x at 0.6x the
+# speed, and the paper's method 1.65x.
+PPMD_DEFAULTS = (8, 2, 1.0, 4.0)
+PPMD_OTHERS = {"spans": 4, "ends": True, "pool": True}
+
 # Defaults (lookahead, offsets, sharpness, bonus): the best cross-entropy for the time,
-# measured by bench/compressor_xent.py on Wikipedia text; `NAME:paper` is the paper's
-# one-step method.
-for _name, _level, _help, (_lookahead, _offsets, _sharpness, _bonus) in (
-    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0)),
-    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0)),
-    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0)),
-    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0)),
+# measured by bench/compressor_xent.py on Wikipedia text (ppmd: bench/codec_predictors.py);
+# `NAME:paper` is the paper's one-step method.
+for _name, _level, _help, _defaults, _module in (
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0), "compressors"),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0), "compressors"),
+    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0), "compressors"),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0), "compressors"),
+    ("ppmd", 6, "PPMd var. I via pyppmd (context modelling), level = model order 2-64; "
+     "whole-byte lengths; slow: about 15-20 B/s (each candidate is compressed whole)", PPMD_DEFAULTS, "ppmd_predictor"),
 ):
     register(
         Family(
             _name,
             f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
-            _compressor(_name),
-            (
-                Option("level", int, _level, "compression level"),
-                _WINDOW,
-                Option("lookahead", int, _lookahead, "horizon in bytes of suggested continuations (0, 1: one step)"),
-                Option("spans", int, 16, "suggested continuations scored per step (with lookahead)"),
-                Option("offsets", int, _offsets, "context start offsets (64 bytes apart) whose distributions are mixed"),
-                Option("sharpness", float, _sharpness, "exponent on the summed weights (<1 flattens)"),
-                Option("bonus", float, _bonus, "bits credited to each suggested continuation"),
-                Option("primes", int, 4, "views with the context's bytes shuffled in front (short contexts)"),
-                Option("pool", bool, False, "bytes seen equally often share one length (the mean of a few)"),
-                Option("ends", bool, False, "score a continuation's first 2 bytes and whole horizon, not each prefix"),
-                Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
-                *_fast_option(_name),
-            ),
+            _compressor(_name, f"gencomp.{_module}"),
+            (*_refinements(_level, *_defaults, **(PPMD_OTHERS if _name == "ppmd" else {})), *_fast_option(_name)),
             flags=("paper", "fast") if _name in _FAST else ("paper",),
         )
     )
@@ -281,5 +298,63 @@ register(
                    "the same on any machine (0: torch's default, which depends on the machine)"),
         ),
         positional="model",
+    )
+)
+
+
+def _with_defaults(name: str, build: Callable[..., Predictor]) -> Callable[..., Predictor]:
+    """A builder that fills the options a spec leaves out with the family's defaults."""
+
+    def build_family(**options: Any) -> Predictor:
+        return build(**({option.name: option.default for option in _FAMILIES[name].options} | options))
+
+    return build_family
+
+
+def _png(**options: Any) -> Predictor:
+    from gencomp.png_predictor import PngPredictor
+
+    return PngPredictor(**options)
+
+
+def _flac(**options: Any) -> Predictor:
+    from gencomp.flac_predictor import FlacPredictor
+
+    return FlacPredictor(**options)
+
+
+# png: DEFLATE's refinements for filtered pixels, measured against Pillow's PNG on held-out
+# image patches by bench/codec_predictors.py: one step, one view, pooled literals (2.8x the
+# bytes/s of 4 views), and 0.9 of a geometric over the residual's size, which gave 0.967x
+# PNG's rate where DEFLATE's lengths alone gave 1.04-1.14x (unseen small residuals).
+register(
+    Family(
+        "png",
+        "PNG: pixels in rows of `width`, PNG's row filters, then DEFLATE's exact bit lengths "
+        "(gzip's refinements) mixed with a geometric over the residual; for grayscale image "
+        "bytes; about 150-250 B/s",
+        _with_defaults("png", _png),
+        (
+            Option("width", int, 64, "pixels a row (the paper's patches: 64); at most context_window"),
+            Option("filter", str, "adaptive", "adaptive (each row: the filter best on the row above), none, sub, up, average or paeth"),
+            Option("smooth", float, 0.9, "share of a geometric distribution over the filtered byte's size (0: DEFLATE's lengths only)"),
+            *_refinements(9, 0, 1, 0.9, 0.0, pool=True, primes=1),
+        ),
+        flags=("paper",),
+    )
+)
+register(
+    Family(
+        "flac",
+        "FLAC: fixed and LPC sample predictors and the Rice code of the residual; for audio bytes "
+        "(8-bit: the paper's mapping, 16-bit little-endian); about 500-800 B/s at 8 bits "
+        "(`flac:order=0`, fixed predictors only: 2.3x that), 300 at 16",
+        _with_defaults("flac", _flac),
+        (
+            Option("bits", int, 8, "bits a sample: 8 (byte = high byte + 128) or 16 (little-endian)"),
+            Option("order", int, 8, "largest LPC order (0: FLAC's fixed predictors only)"),
+            Option("partition", int, 128, "samples whose residual chooses the predictor and Rice parameter"),
+            _WINDOW,
+        ),
     )
 )

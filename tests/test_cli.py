@@ -29,7 +29,7 @@ def test_help_names_the_default_context():
 def test_models_lists_every_family_and_option():
     result = run("models")
     assert result.exit_code == 0
-    for word in ("gzip", "zstd", "lzma", "bz2", "llm", "level", "context_window", "device"):
+    for word in ("gzip", "zstd", "lzma", "bz2", "ppmd", "png", "flac", "llm", "level", "context_window", "device", "width"):
         assert word in result.stdout
 
 
@@ -79,8 +79,9 @@ def test_force_overwrites(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-m", "gzipp"], "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, llm (see `gencomp models`)"),
+        (["-m", "gzipp"], "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac (see `gencomp models`)"),
         (["-m", "gzip:level=11"], "gzip level must be 0..9, got 11"),
+        (["-m", "png:width=0"], "png width must be 1..context_window (2048) pixels, got 0; a row must fit in the context (the paper's patches are 64 wide)"),
         (["-n", "-1"], "--length must be >= 0, got -1"),
         (["--temperature", "-1"], "--temperature must be >= 0, got -1.0"),
         (["--top-p", "0"], "--top-p must be in (0, 1], got 0.0"),
@@ -196,7 +197,7 @@ def test_evaluate_does_not_overwrite_json_or_csv_without_force(tmp_path, tiny_da
         (["--json", "/nonexistent/dir/r.json"], "folder /nonexistent/dir does not exist"),
         (["--json", "same.out", "--csv", "same.out"], "--json and --csv both name same.out"),
         (["--seed", "-1", "--sample", "1"], "--seed must be >= 0, got -1"),
-        (["-m", "nosuch"], "unknown model 'nosuch'; known models: gzip, zstd, lzma, bz2, llm (see `gencomp models`)"),
+        (["-m", "nosuch"], "unknown model 'nosuch'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac (see `gencomp models`)"),
     ],
 )
 def test_evaluate_refuses_bad_outputs_and_models_before_any_work(args, message, tiny_data, tmp_path, monkeypatch):
