@@ -90,9 +90,11 @@ def compress(
     chunk_size: int = CHUNK_SIZE,
     workers: int = 1,
     advance: coding.Advance | None = None,
+    pool: coding.Pool | None = None,
 ) -> Compressed:
-    """Arithmetic-code ``data`` with ``predictor`` into a container."""
-    coded = coding.encode(predictor, data, chunk_size, workers, advance)
+    """Arithmetic-code ``data`` with ``predictor`` into a container (in ``pool``'s workers
+    if given: the same bytes as here)."""
+    coded = coding.encode(predictor, data, chunk_size, workers, advance, pool)
     payload = b"".join(chunk.data for chunk in coded)
     header = Header(
         spec=predictor.spec,
@@ -119,12 +121,13 @@ def decode(
     predictor: Predictor,
     workers: int = 1,
     advance: coding.Advance | None = None,
+    pool: coding.Pool | None = None,
 ) -> bytes:
     """The original bytes from a checked header and payload (see :func:`unpack`) with the
     predictor :func:`load_model` gave; ModelMismatch if they fail the original's CRC."""
     codes = coding.split_into(payload, header.code_sizes)
     try:
-        data = coding.decode(predictor, codes, header.chunk_lengths(), workers, advance)
+        data = coding.decode(predictor, codes, header.chunk_lengths(), workers, advance, pool)
     except coding.CorruptStream:
         data = None
     if data is None or zlib.crc32(data) != header.crc32:
