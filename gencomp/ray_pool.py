@@ -23,7 +23,8 @@ from gencomp.predictor import GencompError, Predictor, load_predictor, parse_spe
 
 IN_FLIGHT = 2  # tasks queued per actor: it never waits for the next, the driver holds few
 RESTARTS = 3  # times a dead actor is restarted (and its unfinished tasks run again)
-CONNECT_TIMEOUT = 10.0  # seconds to reach an address before ray.init is tried
+CONNECT_TIMEOUT = 5.0  # seconds for an address to answer before ray.init is tried
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # and an empty SETTINGS frame
 
 
 def _ray() -> Any:
@@ -210,11 +211,18 @@ def _stderr_muted() -> Iterator[None]:
 
 
 def _probe(address: str) -> None:
-    """A TCP connection to ``address`` within CONNECT_TIMEOUT, or a one-line GencompError."""
+    """A one-line GencompError unless something at ``address`` answers like a Ray head
+    (whose GCS is a gRPC server: it answers the HTTP/2 preface) within CONNECT_TIMEOUT."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         raise GencompError(f"Ray address {address!r} is not HOST:PORT, ray://HOST:PORT, auto or local")
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT) as connection:
+            connection.sendall(HTTP2_PREFACE)
+            answer = connection.recv(9)
+    except TimeoutError:
+        answer = b""
     except OSError as error:
         raise GencompError(f"cannot reach a Ray cluster at {address}: {error.strerror or error}") from None
+    if not answer:
+        raise GencompError(f"nothing at {address} answered like a Ray cluster within {CONNECT_TIMEOUT:.0f} s")
