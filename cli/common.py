@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator, NoReturn
+from typing import Annotated, BinaryIO, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -21,7 +21,9 @@ try:  # recent typer vendors click
 except ImportError:  # older typer uses click itself
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from gencomp.predictor import GencompError
+from gencomp import ray_pool
+from gencomp.coding import Pool
+from gencomp.predictor import GencompError, Predictor
 from gencomp.render import printable_char
 
 stderr = Console(stderr=True, highlight=False)
@@ -88,6 +90,39 @@ class OneLineErrors(TyperGroup):
         if not standalone_mode:
             return code
         sys.exit(code if isinstance(code, int) else 0)
+
+
+RayAddress = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Code the chunks on a Ray cluster instead of processes here, with the same output: auto (the RAY_ADDRESS "
+        "cluster, or the one `ray start --head` runs here), local (start one here, about 5 s), or HOST:PORT. Each "
+        "worker is an actor that loads the model once (one GPU each for device=cuda); --workers defaults to the "
+        "cluster's CPUs (GPUs). Needs pip install 'gencomp[ray]' and the same gencomp and model on every node.",
+        show_default=False,
+    ),
+]
+
+
+@contextlib.contextmanager
+def cluster(address: str | None) -> Iterator[Pool | None]:
+    """The Ray pool at ``address`` for the block (None: no cluster, the local processes)."""
+    if address is None:
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        with user_errors(), stderr.status(Text(f"connecting to Ray ({address})…"), spinner="dots"):
+            pool = stack.enter_context(ray_pool.cluster(address))
+        yield pool
+
+
+def worker_count(workers: int | None, pool: Pool | None, predictor: Predictor, default: int) -> int:
+    """--workers, or its default: the cluster's slots for this predictor on Ray."""
+    if workers is not None:
+        return workers
+    return pool.slots(predictor) if isinstance(pool, ray_pool.RayPool) else default
 
 
 def read_input(path: Path) -> bytes:

@@ -21,7 +21,8 @@ from rich.text import Text
 
 from gencomp import evaluate as ev
 from gencomp.predictor import Predictor
-from gencomp_cli.common import atomic_output, check_output, fail, progress, say, stderr, user_errors
+from gencomp.coding import Pool
+from gencomp_cli.common import RayAddress, atomic_output, check_output, cluster, fail, progress, say, stderr, user_errors, worker_count
 from gencomp_cli.sample import load
 
 DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
@@ -35,7 +36,8 @@ def evaluate(
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for --sample and the random bytes.")] = 0,
-    workers: Annotated[int, typer.Option(help="Code chunks in this many processes (each loads the model); the default is the number of CPUs, at most 4.")] = DEFAULT_WORKERS,
+    workers: Annotated[Optional[int], typer.Option(help=f"Code chunks in this many processes (each loads the model); the default is the number of CPUs, at most 4 ({DEFAULT_WORKERS} here); with --ray the cluster's CPUs.", show_default=False)] = None,
+    ray: RayAddress = None,
     classical: Annotated[bool, typer.Option(help="Include the classical compressors (gzip, LZMA2, zstd, bzip2, PNG, FLAC).")] = True,
     paper: Annotated[bool, typer.Option("--paper", help="Also show the paper's Table 1 numbers.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON here ('-': to stdout, instead of the table).")] = None,
@@ -55,7 +57,7 @@ def evaluate(
     for name, value in (("--limit", limit), ("--sample", sample)):
         if value is not None and value < 1:
             fail(f"{name} must be at least 1, got {value}")
-    if workers < 1:
+    if workers is not None and workers < 1:
         fail(f"--workers must be at least 1, got {workers}")
     if seed < 0:
         fail(f"--seed must be >= 0, got {seed}")
@@ -88,8 +90,9 @@ def evaluate(
     log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
     rows = ev.evaluate_classical(sets) if classical else []
     try:
-        for spec, predictor in predictors.items():
-            rows += _coder_rows(spec, predictor, sets, workers, log)
+        with cluster(ray) as pool:
+            for spec, predictor in predictors.items():
+                rows += _coder_rows(spec, predictor, sets, worker_count(workers, pool, predictor, DEFAULT_WORKERS), log, pool)
     except KeyboardInterrupt:
         fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
              else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
@@ -137,14 +140,14 @@ def _results_log(
     return log
 
 
-def _coder_rows(spec: str, predictor: Predictor, sets: list[ev.Modality], workers: int, log: Optional[ev.ResultsLog]) -> list[ev.Result]:
+def _coder_rows(spec: str, predictor: Predictor, sets: list[ev.Modality], workers: int, log: Optional[ev.ResultsLog], pool: Optional[Pool]) -> list[ev.Result]:
     """The predictor's rows, every modality and mapping, under one progress bar (bytes/s, ETA)."""
     plan = [(m, mapping) for m in sets for mapping in ev.mappings(predictor, m.name)]
     done = sum(r.raw_bytes for m, mapping in plan for r in log.finished(predictor.spec, mapping, m.name).values()) if log else 0
     start = time.perf_counter()
     with user_errors(), _progress() as bar:
         task = bar.add_task(predictor.spec, total=sum(m.size for m, _ in plan), completed=done)
-        rows = [ev.evaluate_predictor(predictor, m, mapping, workers, partial(bar.advance, task), f"{spec} → coder", log) for m, mapping in plan]
+        rows = [ev.evaluate_predictor(predictor, m, mapping, workers, partial(bar.advance, task), f"{spec} → coder", log, pool) for m, mapping in plan]
     say(f"{predictor.spec}: {time.perf_counter() - start:.0f} s")
     return rows
 

@@ -51,6 +51,9 @@ HALF = FULL >> 1
 QUARTER = FULL >> 2
 
 Advance = Callable[[int], None]  # told how many more input bytes are done
+# Maps task(predictor, *arguments[i]) over the items in `workers` workers, yielding (i, result)
+# as each finishes: the local process pool (in_processes) or a cluster's (gencomp.ray_pool).
+Pool = Callable[[Predictor, Callable[..., Any], Iterable[tuple], int], Iterator[tuple[int, Any]]]
 
 
 class CorruptStream(ValueError):
@@ -292,10 +295,12 @@ def encode(
     chunk_size: int = CHUNK_SIZE,
     workers: int = 1,
     advance: Advance | None = None,
+    pool: Pool | None = None,
 ) -> list[CodedChunk]:
     """Code ``data`` in independent chunks of ``chunk_size`` bytes (0: one stream whose
-    context slides over the predictor's window), in ``workers`` processes."""
-    return encode_chunks(predictor, split_into(data, chunk_lengths(len(data), chunk_size)), workers, advance)
+    context slides over the predictor's window), in ``workers`` processes (or ``pool``'s
+    workers)."""
+    return encode_chunks(predictor, split_into(data, chunk_lengths(len(data), chunk_size)), workers, advance, pool)
 
 
 def encode_chunks(
@@ -303,11 +308,13 @@ def encode_chunks(
     chunks: Sequence[bytes],
     workers: int = 1,
     advance: Advance | None = None,
+    pool: Pool | None = None,
 ) -> list[CodedChunk]:
-    """Code each chunk on its own (see :func:`encode_chunk`), in ``workers`` processes."""
-    if workers <= 1 or len(chunks) <= 1:
+    """Code each chunk on its own (see :func:`encode_chunk`), in ``workers`` processes
+    (or ``pool``'s workers)."""
+    if _here(workers, len(chunks), pool):
         return [encode_chunk(predictor, chunk, advance) for chunk in chunks]
-    return _in_processes(predictor, workers, _encode_task, [(c,) for c in chunks], [len(c) for c in chunks], advance)
+    return _in_workers(predictor, workers, _encode_task, [(c,) for c in chunks], [len(c) for c in chunks], advance, pool)
 
 
 def decode(
@@ -316,9 +323,10 @@ def decode(
     lengths: Sequence[int],
     workers: int = 1,
     advance: Advance | None = None,
+    pool: Pool | None = None,
 ) -> bytes:
     """Inverse of :func:`encode`: the chunks' codes and original lengths -> the data."""
-    return b"".join(decode_chunks(predictor, codes, lengths, workers, advance))
+    return b"".join(decode_chunks(predictor, codes, lengths, workers, advance, pool))
 
 
 def decode_chunks(
@@ -327,20 +335,23 @@ def decode_chunks(
     lengths: Sequence[int],
     workers: int = 1,
     advance: Advance | None = None,
+    pool: Pool | None = None,
     zeros_dropped: bool = False,
 ) -> Iterator[bytes]:
     """The decoded chunks in order, each as soon as it and those before it are done, so a
-    caller can write them out while holding a few chunks at most (about 2 per worker)."""
+    caller can write them out while holding a few chunks at most (about 2 per worker), in
+    ``workers`` processes (or ``pool``'s workers)."""
     if len(codes) != len(lengths):
         raise ValueError(f"{len(codes)} codes for {len(lengths)} chunks")
-    if workers <= 1 or len(codes) <= 1:
+    if _here(workers, len(codes), pool):
         for code, length in zip(codes, lengths):
             yield decode_chunk(predictor, code, length, advance, zeros_dropped)
         return
     tasks = ((code, length, None, zeros_dropped) for code, length in zip(codes, lengths))
     done: dict[int, bytes] = {}
     following = 0  # the next chunk to hand out
-    with contextlib.closing(in_processes(predictor, _decode_task, tasks, min(workers, len(codes)))) as finished:
+    mapped = (pool or in_processes)(predictor, _decode_task, tasks, min(workers, len(codes)))
+    with contextlib.closing(mapped) as finished:
         for i, part in finished:  # closing: a Ctrl-C here, not in the generator, still ends the workers
             done[i] = part
             if advance:
@@ -348,6 +359,12 @@ def decode_chunks(
             while following in done:
                 yield done.pop(following)
                 following += 1
+
+
+def _here(workers: int, items: int, pool: Pool | None) -> bool:
+    """Whether to code in this process: one worker or one item, and no cluster asked for
+    (asked for, the cluster codes even one chunk: the caller wants this machine spared)."""
+    return items == 0 or (pool is None and (workers <= 1 or items <= 1))
 
 
 # ------------------------------------------------------------- worker processes
@@ -434,17 +451,20 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(cancel_futures=True)
 
 
-def _in_processes(
+def _in_workers(
     predictor: Predictor,
     workers: int,
     task: Callable[..., Any],
     arguments: list[tuple],
     sizes: list[int],
     advance: Advance | None,
+    pool: Pool | None,
 ) -> list:
-    """Run ``task(predictor, *arguments[i])`` in worker processes; results in order."""
+    """Run ``task(predictor, *arguments[i])`` in ``pool``'s workers (default: processes
+    here); results in order."""
     results: list = [None] * len(arguments)
-    with contextlib.closing(in_processes(predictor, task, arguments, min(workers, len(arguments)))) as finished:
+    mapped = (pool or in_processes)(predictor, task, arguments, min(workers, len(arguments)))
+    with contextlib.closing(mapped) as finished:
         for i, result in finished:  # closing: a Ctrl-C here, not in the generator, still ends the workers
             results[i] = result
             if advance:

@@ -97,9 +97,11 @@ def compress(
     chunk_size: int = CHUNK_SIZE,
     workers: int = 1,
     advance: coding.Advance | None = None,
+    pool: coding.Pool | None = None,
 ) -> Compressed:
-    """Arithmetic-code ``data`` with ``predictor`` into a container."""
-    coded = coding.encode(predictor, data, chunk_size, workers, advance)
+    """Arithmetic-code ``data`` with ``predictor`` into a container (in ``pool``'s workers
+    if given: the same bytes as here)."""
+    coded = coding.encode(predictor, data, chunk_size, workers, advance, pool)
     payload = b"".join(chunk.data for chunk in coded)
     header = Header(
         spec=predictor.spec,
@@ -129,13 +131,14 @@ def decode(
     sink: BinaryIO,
     workers: int = 1,
     advance: coding.Advance | None = None,
+    pool: coding.Pool | None = None,
 ) -> None:
     """Write the original bytes of a checked header and payload (see :func:`unpack`) to
-    ``sink`` chunk by chunk, decoded with the predictor :func:`load_model` gave;
-    ModelMismatch if they fail the original's CRC (the sink then holds garbage: the
-    caller discards it)."""
+    ``sink`` chunk by chunk, decoded with the predictor :func:`load_model` gave (in
+    ``pool``'s workers where given); ModelMismatch if they fail the original's CRC (the
+    sink then holds garbage: the caller discards it)."""
     codes = coding.split_into(payload, header.code_sizes)
-    chunks = coding.decode_chunks(predictor, codes, header.chunk_lengths(), workers, advance, header.version == 1)
+    chunks = coding.decode_chunks(predictor, codes, header.chunk_lengths(), workers, advance, pool, header.version == 1)
     crc = 0
     try:
         for chunk in chunks:

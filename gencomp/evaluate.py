@@ -242,9 +242,11 @@ def code_chunks(
     skip: Container[int] = (),
     label: str | None = None,
     advance: coding.Advance | None = None,
+    pool: coding.Pool | None = None,
 ) -> Iterator[ChunkResult]:
     """Each chunk of ``modality`` whose number is not in ``skip``, coded on its own, yielded
-    as it finishes (in any order with several workers); chunks are read as workers free up."""
+    as it finishes (in any order with several workers); chunks are read as workers free up.
+    ``pool`` (e.g. :func:`gencomp.ray_pool.in_ray`) replaces the local processes."""
     todo = [(int(n), int(size)) for n, size in zip(modality.chunks.numbers, modality.chunks.lengths) if int(n) not in skip]
 
     def data(number: int) -> bytes:
@@ -254,12 +256,13 @@ def code_chunks(
     def result(number: int, size: int, coded: coding.CodedChunk, seconds: float) -> ChunkResult:
         return ChunkResult(label or predictor.spec, predictor.spec, mapping, modality.name, number, size, len(coded.data), coded.ideal_bits, seconds)
 
-    if workers <= 1 or len(todo) <= 1:
+    if not todo or (pool is None and (workers <= 1 or len(todo) <= 1)):
         for number, size in todo:
             yield result(number, size, *_timed_chunk(predictor, data(number), advance))
         return
     arguments = ((data(number),) for number, _ in todo)
-    with contextlib.closing(coding.in_processes(predictor, _timed_chunk, arguments, min(workers, len(todo)))) as finished:
+    mapped = (pool or coding.in_processes)(predictor, _timed_chunk, arguments, min(workers, len(todo)))
+    with contextlib.closing(mapped) as finished:
         for i, (coded, seconds) in finished:
             if advance:
                 advance(todo[i][1])
@@ -274,15 +277,17 @@ def evaluate_predictor(
     advance: coding.Advance | None = None,
     label: str | None = None,
     log: ResultsLog | None = None,
+    pool: coding.Pool | None = None,
 ) -> Result:
     """Arithmetic-code each chunk on its own; the rate counts the codes' bytes. The row
     is called ``label`` (default: the predictor's full spec). Chunks ``log`` already holds
-    are not coded again; the others are appended to it as they finish."""
+    are not coded again; the others are appended to it as they finish. ``pool`` replaces
+    the local worker processes (see :func:`code_chunks`)."""
     wanted = set(modality.chunks.numbers.tolist())
     done = {n: r for n, r in (log.finished(predictor.spec, mapping, modality.name) if log else {}).items() if n in wanted}
     chunks = list(done.values())
     # closing: a Ctrl-C while a line is written ends the workers now, not when collected
-    with contextlib.closing(code_chunks(predictor, modality, mapping, workers, done, label, advance)) as coded:
+    with contextlib.closing(code_chunks(predictor, modality, mapping, workers, done, label, advance, pool)) as coded:
         for chunk in coded:
             if log:
                 log.append(chunk)
