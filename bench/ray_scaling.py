@@ -21,11 +21,11 @@ from typing import Any
 
 import ray
 
-from gencomp import coding, datasets, ray_pool
+from gencomp import coding, datasets, ray_pool, workers
 from gencomp.predictor import Predictor, load_predictor
 
 
-def cold(pool: coding.Pool, predictor: Predictor, chunks: list[bytes], workers: int) -> tuple[list[float], list[Any]]:
+def cold(pool: workers.Pool, predictor: Predictor, chunks: list[bytes], workers: int) -> tuple[list[float], list[Any]]:
     """When each chunk's result arrived, in seconds from the call (its workers started for
     it: Ray's actors are ended first, as the local pool's processes always are), and the
     codes in order."""
@@ -58,7 +58,7 @@ def main() -> None:
     seconds = time.perf_counter() - start
     print(f"{'this process':<22} {1:>7} {0:>8.2f} {seconds:>9.2f} {total / seconds:>6.0f} {'':>6} {'':>9}")
     try:
-        for name, pool in (("processes (local)", coding.in_processes), ("Ray actors (local Ray)", cluster)):
+        for name, pool in (("processes (local)", workers.in_processes), ("Ray actors (local Ray)", cluster)):
             single = None
             for workers in (1, 2):
                 empty, _ = cold(pool, predictor, [b""] * args.empty, workers)

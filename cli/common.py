@@ -22,7 +22,7 @@ except ImportError:  # older typer uses click itself
     from click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from gencomp import ray_pool
-from gencomp.coding import Pool
+from gencomp.workers import Pool
 from gencomp.predictor import GencompError, Predictor
 from gencomp.render import printable_char
 

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from gencomp import evaluate as ev
 from gencomp.predictor import Predictor
-from gencomp.coding import Pool
+from gencomp.workers import Pool
 from gencomp_cli.common import RayAddress, atomic_output, check_output, cluster, fail, progress, say, stderr, user_errors, worker_count
 from gencomp_cli.sample import load
 

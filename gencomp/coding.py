@@ -28,20 +28,15 @@ i = 0 .. len(c) - 1 in order, and quantise the result with the same integer code
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
-import multiprocessing
-import os
-import signal
-import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from gencomp.datasets import CHUNK_SIZE
-from gencomp.predictor import ALPHABET, Predictor, load_predictor
+from gencomp.predictor import ALPHABET, Predictor
+from gencomp.workers import Pool, in_processes
 
 TOTAL_BITS = 32  # quantised frequencies sum to 2**32; every byte gets at least 1
 TOTAL = 1 << TOTAL_BITS
@@ -51,9 +46,6 @@ HALF = FULL >> 1
 QUARTER = FULL >> 2
 
 Advance = Callable[[int], None]  # told how many more input bytes are done
-# Maps task(predictor, *arguments[i]) over the items in `workers` workers, yielding (i, result)
-# as each finishes: the local process pool (in_processes) or a cluster's (gencomp.ray_pool).
-Pool = Callable[[Predictor, Callable[..., Any], Iterable[tuple], int], Iterator[tuple[int, Any]]]
 
 
 class CorruptStream(ValueError):
@@ -314,7 +306,8 @@ def encode_chunks(
     (or ``pool``'s workers)."""
     if _here(workers, len(chunks), pool):
         return [encode_chunk(predictor, chunk, advance) for chunk in chunks]
-    return _in_workers(predictor, workers, _encode_task, [(c,) for c in chunks], [len(c) for c in chunks], advance, pool)
+    tasks = ((chunk,) for chunk in chunks)
+    return list(_in_order(predictor, workers, _encode_task, tasks, [len(c) for c in chunks], advance, pool))
 
 
 def decode(
@@ -348,17 +341,7 @@ def decode_chunks(
             yield decode_chunk(predictor, code, length, advance, zeros_dropped)
         return
     tasks = ((code, length, None, zeros_dropped) for code, length in zip(codes, lengths))
-    done: dict[int, bytes] = {}
-    following = 0  # the next chunk to hand out
-    mapped = (pool or in_processes)(predictor, _decode_task, tasks, min(workers, len(codes)))
-    with contextlib.closing(mapped) as finished:
-        for i, part in finished:  # closing: a Ctrl-C here, not in the generator, still ends the workers
-            done[i] = part
-            if advance:
-                advance(lengths[i])
-            while following in done:
-                yield done.pop(following)
-                following += 1
+    yield from _in_order(predictor, workers, _decode_task, tasks, lengths, advance, pool)
 
 
 def _here(workers: int, items: int, pool: Pool | None) -> bool:
@@ -367,106 +350,29 @@ def _here(workers: int, items: int, pool: Pool | None) -> bool:
     return items == 0 or (pool is None and (workers <= 1 or items <= 1))
 
 
-# ------------------------------------------------------------- worker processes
-# Each worker rebuilds the predictor from its spec (models do not pickle) and refuses
-# to work if the rebuilt one has another fingerprint than the caller's. The workers split
-# the cores: torch in each runs cores // workers threads, since torch's default (one thread
-# a core in every process) put four spinning threads on two cores with two workers and
-# made the language model several times slower than one process.
-
-_worker_predictor: Predictor | None = None
-
-
-def available_cores() -> int:
-    """CPUs this process may run on (its affinity, where the system has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _start_worker(spec: str, fingerprint: str, threads: int) -> None:
-    global _worker_predictor
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends the workers
-    _worker_predictor = load_predictor(spec)
-    if _worker_predictor.fingerprint != fingerprint:
-        raise RuntimeError(f"worker built {_worker_predictor.fingerprint!r}, expected {fingerprint!r}")
-    if "torch" in sys.modules:  # a language model imported it; never imported here for the others
-        sys.modules["torch"].set_num_threads(threads)
-
-
-def _run(task: Callable[..., Any], *arguments: Any) -> Any:
-    """In a worker: ``task`` with the predictor the worker built."""
-    assert _worker_predictor is not None
-    return task(_worker_predictor, *arguments)
-
-
 # what encode_chunks and decode hand to the workers, called as task(predictor, *arguments)
 _encode_task, _decode_task = encode_chunk, decode_chunk
 
 
-def in_processes(
+def _in_order(
     predictor: Predictor,
+    workers: int,
     task: Callable[..., Any],
     arguments: Iterable[tuple],
-    workers: int,
-) -> Iterator[tuple[int, Any]]:
-    """``(i, task(predictor, *arguments[i]))`` for each item, computed in ``workers`` spawned
-    processes and yielded as each finishes (not in order), so a caller can record results
-    as they come. ``task`` must be importable by name (a module-level function).
-
-    ``arguments`` is drawn only as workers become free (twice as many items as workers
-    are queued), so lazily read chunks stay bounded in memory. If the caller stops early
-    or anything fails (Ctrl-C included), the workers are ended at once, not left to
-    finish their chunks."""
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, got {workers}")
-    # spawn, not fork: a parent holding a language model has threads that fork would copy
-    spawn = multiprocessing.get_context("spawn")
-    threads = max(1, available_cores() // workers)
-    pool = ProcessPoolExecutor(workers, spawn, _start_worker, (predictor.spec, predictor.fingerprint, threads))
-    items = enumerate(arguments)
-    pending: dict[Future, int] = {}
-
-    def submit(count: int) -> None:
-        for i, args in itertools.islice(items, count):
-            pending[pool.submit(_run, task, *args)] = i
-
-    try:
-        submit(2 * workers)
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            finished = sorted((pending.pop(future), future) for future in done)
-            submit(len(finished))  # keep the workers busy while the caller handles these
-            for i, future in finished:
-                yield i, future.result()
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown()
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """End the workers now: shutdown() alone would let each finish its chunk (minutes for a
-    language model) and hold up Ctrl-C; the executor has no public way before Python 3.14."""
-    for process in list((pool._processes or {}).values()):
-        process.terminate()
-    pool.shutdown(cancel_futures=True)
-
-
-def _in_workers(
-    predictor: Predictor,
-    workers: int,
-    task: Callable[..., Any],
-    arguments: list[tuple],
-    sizes: list[int],
+    sizes: Sequence[int],
     advance: Advance | None,
     pool: Pool | None,
-) -> list:
-    """Run ``task(predictor, *arguments[i])`` in ``pool``'s workers (default: processes
-    here); results in order."""
-    results: list = [None] * len(arguments)
-    mapped = (pool or in_processes)(predictor, task, arguments, min(workers, len(arguments)))
+) -> Iterator[Any]:
+    """``task(predictor, *arguments[i])`` for each item, run in ``pool``'s workers (default:
+    processes here) and yielded in order, each as soon as those before it are done."""
+    done: dict[int, Any] = {}
+    following = 0  # the next result to hand out
+    mapped = (pool or in_processes)(predictor, task, arguments, min(workers, len(sizes)))
     with contextlib.closing(mapped) as finished:
         for i, result in finished:  # closing: a Ctrl-C here, not in the generator, still ends the workers
-            results[i] = result
+            done[i] = result
             if advance:
                 advance(sizes[i])
-    return results
+            while following in done:
+                yield done.pop(following)
+                following += 1

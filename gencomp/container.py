@@ -31,6 +31,7 @@ from typing import BinaryIO
 from gencomp import coding
 from gencomp.datasets import CHUNK_SIZE
 from gencomp.predictor import GencompError, Predictor, load_predictor
+from gencomp.workers import Pool
 
 MAGIC = b"\x89GCZ\r\n\x1a\n"
 VERSION = 2
@@ -97,7 +98,7 @@ def compress(
     chunk_size: int = CHUNK_SIZE,
     workers: int = 1,
     advance: coding.Advance | None = None,
-    pool: coding.Pool | None = None,
+    pool: Pool | None = None,
 ) -> Compressed:
     """Arithmetic-code ``data`` with ``predictor`` into a container (in ``pool``'s workers
     if given: the same bytes as here)."""
@@ -131,7 +132,7 @@ def decode(
     sink: BinaryIO,
     workers: int = 1,
     advance: coding.Advance | None = None,
-    pool: coding.Pool | None = None,
+    pool: Pool | None = None,
 ) -> None:
     """Write the original bytes of a checked header and payload (see :func:`unpack`) to
     ``sink`` chunk by chunk, decoded with the predictor :func:`load_model` gave (in

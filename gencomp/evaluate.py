@@ -36,6 +36,7 @@ from gencomp import coding, modalities
 # The data's and the results file's names stay importable from here, where they were first.
 from gencomp.eval_data import CHUNK_SIZE, Chunks, Modality, bundled_data, file_data, select
 from gencomp.predictor import Predictor, parse_spec
+from gencomp.workers import Pool, in_processes
 from gencomp.results_log import ChunkResult, RecordedRun, ResultsLog, read_results, results_header, run_settings, settings_differences
 
 IMAGE_WIDTH = modalities.PATCH_SHAPE[1]  # PNG sees any bytes as rows of this many pixels
@@ -242,7 +243,7 @@ def code_chunks(
     skip: Container[int] = (),
     label: str | None = None,
     advance: coding.Advance | None = None,
-    pool: coding.Pool | None = None,
+    pool: Pool | None = None,
 ) -> Iterator[ChunkResult]:
     """Each chunk of ``modality`` whose number is not in ``skip``, coded on its own, yielded
     as it finishes (in any order with several workers); chunks are read as workers free up.
@@ -261,7 +262,7 @@ def code_chunks(
             yield result(number, size, *_timed_chunk(predictor, data(number), advance))
         return
     arguments = ((data(number),) for number, _ in todo)
-    mapped = (pool or coding.in_processes)(predictor, _timed_chunk, arguments, min(workers, len(todo)))
+    mapped = (pool or in_processes)(predictor, _timed_chunk, arguments, min(workers, len(todo)))
     with contextlib.closing(mapped) as finished:
         for i, (coded, seconds) in finished:
             if advance:
@@ -277,7 +278,7 @@ def evaluate_predictor(
     advance: coding.Advance | None = None,
     label: str | None = None,
     log: ResultsLog | None = None,
-    pool: coding.Pool | None = None,
+    pool: Pool | None = None,
 ) -> Result:
     """Arithmetic-code each chunk on its own; the rate counts the codes' bytes. The row
     is called ``label`` (default: the predictor's full spec). Chunks ``log`` already holds

@@ -1,4 +1,4 @@
-"""Chunk jobs on a Ray cluster: the local process pool's interface (:data:`coding.Pool`)
+"""Chunk jobs on a Ray cluster: the local process pool's interface (:data:`workers.Pool`)
 on Ray actors, for data sets one machine would take years over (the paper's 1 GB).
 
 Each actor builds the predictor once from its spec and refuses to work if the one it
@@ -70,7 +70,7 @@ def gpus(predictor: Predictor) -> int:
 
 
 class RayPool:
-    """:data:`gencomp.coding.Pool` on a connected Ray cluster (see :func:`cluster`).
+    """:data:`gencomp.workers.Pool` on a connected Ray cluster (see :func:`cluster`).
 
     Actors are kept between calls for the last predictor asked for, so evaluating
     several modalities loads the model once per worker; :meth:`close` ends them."""
@@ -101,7 +101,7 @@ class RayPool:
 
     def __call__(self, predictor: Predictor, task: Callable[..., Any], arguments: Iterable[tuple], workers: int) -> Iterator[tuple[int, Any]]:
         """``(i, task(predictor, *arguments[i]))`` as each finishes, as
-        :func:`gencomp.coding.in_processes` gives; ``arguments`` is drawn as actors free up."""
+        :func:`gencomp.workers.in_processes` gives; ``arguments`` is drawn as actors free up."""
         if workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
         ray = _ray()

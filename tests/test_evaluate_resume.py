@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gencomp import coding, datasets
+from gencomp import datasets, workers
 from gencomp import evaluate as ev
 from gencomp.predictor import load_predictor
 from gencomp_cli.main import app
@@ -184,7 +184,7 @@ def _pid_after(predictor, seconds: float) -> tuple[int, bool]:
 def test_workers_yield_results_as_they_finish_and_stop_when_asked():
     """The quick task's result comes first though it was given second; compressor workers
     never import torch; closing the generator mid-task ends the workers at once."""
-    running = coding.in_processes(load_predictor("zstd:paper"), _pid_after, [(2.0,), (0.0,), (60.0,)], workers=2)
+    running = workers.in_processes(load_predictor("zstd:paper"), _pid_after, [(2.0,), (0.0,), (60.0,)], workers=2)
     (first, (quick, torch_quick)), (second, (slow, torch_slow)) = next(running), next(running)
     assert (first, second) == (1, 0) and quick != slow
     assert torch_quick is torch_slow is False
@@ -203,7 +203,7 @@ def test_a_worker_gives_torch_its_share_of_the_cores():
     predictor = load_predictor("zstd:paper")
     threads, handler = torch.get_num_threads(), signal.getsignal(signal.SIGINT)
     try:
-        coding._start_worker(predictor.spec, predictor.fingerprint, 1)
+        workers._start_worker(predictor.spec, predictor.fingerprint, 1)
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
