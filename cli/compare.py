@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from functools import partial
+from typing import Annotated, Callable, Iterable, Optional
 
 import numpy as np
 import typer
@@ -106,20 +107,9 @@ def compare(
         fail(f"name the folder for the {modality} results with --out-dir")
     if open_page and out_dir is None:
         fail("--open shows --out-dir/index.html; name the folder with --out-dir")
-    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
-        fail(f"{out_dir} is a file; --out-dir names a folder")
-    if out_dir is not None:
-        above = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
-        if not above.is_dir():
-            fail(f"cannot make {out_dir}: {above} is a file")
     outputs = planned_outputs(modality, out_dir, specs)
-    for path in outputs.values():
-        if path.parent.exists():  # a folder still to be made holds nothing to overwrite
-            check_output(path, force)
-    others = sorted(p.name for p in out_dir.iterdir()) if out_dir is not None and out_dir.is_dir() else []
-    if others and not force:
-        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-        fail(f"{out_dir} holds other files ({shown}); name a new or empty folder, or pass --force to write beside them")
+    if out_dir is not None:
+        check_out_dir(out_dir, outputs.values(), force)
     if modality == "text":
         check_text_options(length, prompt, prompt_file)
     elif modality == "image":
@@ -152,27 +142,22 @@ def compare(
         images = each(lambda p, advance: continue_image(p, pixels, mode, keep_rows, sampling, advance))
         grid = image_comparison(pixels, images[0].known, [(spec, c.pixels) for spec, c in zip(specs, images)], scale)
         files["grid"] = png_bytes(grid)
+        sequences, panels = [c.sequence for c in images], partial(report.image_panels, images)
     elif modality == "audio":
         sounds = each(lambda p, advance: continue_audio(p, audio.samples, prompt_seconds, seconds, bits, sampling, advance))
         signals = [("original", sounds[0].original), *[(spec, c.samples) for spec, c in zip(specs, sounds)]]
         files.update({name: wav_bytes(samples) for name, samples in signals})
         files["spectrograms"] = spectrograms(signals, sounds[0].prompt_seconds)
+        sequences, panels = [c.sequence for c in sounds], partial(report.audio_panels, sounds)
     else:
         texts = each(lambda p, advance: text_continuation(p, context, length, sampling, advance))
         show_text(context, list(zip(specs, texts)), sampling)
         files["markdown"] = markdown_comparison(context, list(zip(specs, texts)), sampling).encode()
+        sequences, panels = [text_sequence(context, text) for text in texts], partial(report.text_panels, context, texts)
     if out_dir is None:
         return
-    if modality == "image":
-        runs = scored_runs(predictors, [c.sequence for c in images], elapsed)
-        panels = report.image_panels(images, runs)
-    elif modality == "audio":
-        runs = scored_runs(predictors, [c.sequence for c in sounds], elapsed)
-        panels = report.audio_panels(sounds, runs)
-    else:
-        runs = scored_runs(predictors, [text_sequence(context, text) for text in texts], elapsed)
-        panels = report.text_panels(context, texts, runs)
-    files["page"] = report.compare_page(modality, panels, sampling, files.get("spectrograms"), scale).encode()
+    runs = scored_runs(predictors, sequences, elapsed)  # only for the page: it takes a while
+    files["page"] = report.compare_page(modality, panels(runs), sampling, files.get("spectrograms"), scale).encode()
     with user_errors():
         out_dir.mkdir(parents=True, exist_ok=True)
     for key, path in outputs.items():
@@ -181,6 +166,23 @@ def compare(
         say(f"wrote {path}", dim=False)
     if open_page:
         open_in_browser(outputs["page"])
+
+
+def check_out_dir(out_dir: Path, outputs: Iterable[Path], force: bool) -> None:
+    """Refuse, before any work, a folder that cannot be made, files that would be
+    overwritten, or a folder holding other files (a user's), unless --force."""
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir} is a file; --out-dir names a folder")
+    above = next(p for p in (out_dir, *out_dir.absolute().parents) if p.exists())
+    if not above.is_dir():
+        fail(f"cannot make {out_dir}: {above} is a file")
+    for path in outputs:
+        if path.parent.exists():  # a folder still to be made holds nothing to overwrite
+            check_output(path, force)
+    others = sorted(p.name for p in out_dir.iterdir()) if out_dir.is_dir() else []
+    if others and not force:
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        fail(f"{out_dir} holds other files ({shown}); name a new or empty folder, or pass --force to write beside them")
 
 
 def model_list(models: str) -> list[str]:
