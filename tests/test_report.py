@@ -62,7 +62,7 @@ def open_page(browser, path: Path, width: int = 1100) -> dict:
     text = page.inner_text("body")
     page.close()
     assert errors == []
-    assert images and all(done and w > 0 and h > 0 for done, w, h in images) or not images
+    assert all(done and width > 0 and height > 0 for done, width, height in images), images
     assert all(d > 0 for d in durations), durations
     assert (shot < 128).mean() > 0.01, "the screenshot is blank"  # dark text and images on white
     return {"images": images, "durations": durations, "text": text}
