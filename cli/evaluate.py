@@ -180,12 +180,8 @@ def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
     for label, cells in report.rate_rows(results).items():
         table.add_row(Text(label), *(cells.get(name, "") for name in names))
     if paper:
-        for kind, entries in ev.PAPER.items():
-            if kind == "data":
-                continue
-            for method, rates in entries.items():
-                cells = [f"{rates[n]:.1f}" if n in rates else "" for n in names]
-                table.add_row(f"[dim]paper: {method} ({kind})[/]", *(f"[dim]{c}[/]" for c in cells))
+        for label, rates in report.paper_rows().items():
+            table.add_row(Text(label, style="dim"), *(Text(f"{rates[n]:.1f}" if n in rates else "", style="dim") for n in names))
     return table
 
 

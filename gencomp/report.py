@@ -125,6 +125,7 @@ def evaluate_page(results: Sequence[Result], data: dict[str, dict[str, Any]], se
     source, chunks and bytes."""
     names = list(data)
     return _render("evaluate.html", title="gencomp evaluate: compression rates", names=names, table=rate_rows(results),
+                   paper={label: {name: f"{rate:.1f}" for name, rate in rates.items()} for label, rates in paper_rows().items()},
                    charts=[chart(name, results) for name in names], data=data, settings=settings,
                    paper_data=PAPER["data"])
 
@@ -146,8 +147,7 @@ def chart(modality: str, results: Sequence[Result]) -> dict[str, Any]:
     """Our rates on ``modality`` (not the adjusted ones: they dwarf the rest) and the
     paper's, best first, on one axis from 0 to the largest rate (at least 100%)."""
     ours = [(row_label(r), r.rate, r.rate_low, r.rate_high, False) for r in results if r.modality == modality and np.isfinite(r.rate)]
-    paper = [(f"paper: {method} ({kind})", rates[modality], None, None, True)
-             for kind, entries in PAPER.items() if kind != "data" for method, rates in entries.items() if modality in rates]
+    paper = [(label, rates[modality], None, None, True) for label, rates in paper_rows().items() if modality in rates]
     rows = sorted(ours + paper, key=lambda row: row[1])
     top = max([100.0, *(high or rate for _, rate, _, high, _ in rows)])
     bars = [Bar(label, rate, low, high, is_paper, 100 * rate / top,
@@ -165,6 +165,11 @@ def rate_rows(results: Sequence[Result]) -> dict[str, dict[str, str]]:
         if result.parameters:
             rows.setdefault(f"{row_label(result)} adjusted", {})[result.modality] = f"{result.adjusted_rate:,.0f}"
     return rows
+
+
+def paper_rows() -> dict[str, dict[str, float]]:
+    """The paper's Table 1 as rows: 'paper: gzip (chunked)' -> modality -> rate in %."""
+    return {f"paper: {method} ({kind})": rates for kind, entries in PAPER.items() if kind != "data" for method, rates in entries.items()}
 
 
 def row_label(result: Result) -> str:
