@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Annotated, Callable, Iterable, Optional
 
 import numpy as np

@@ -28,6 +28,7 @@ from gencomp_cli.sample import load
 DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
 DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+INTERVAL = "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)"
 
 
 def evaluate(
@@ -106,7 +107,7 @@ def evaluate(
         document = {
             "chunk_size": ev.CHUNK_SIZE,
             "data": _data_summary(sets),
-            "interval": "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)",
+            "interval": INTERVAL,
             "results": [r.as_dict() for r in rows],
             "paper": ev.PAPER,
         }
@@ -114,9 +115,7 @@ def evaluate(
     if csv_out:
         _write(csv_out, _csv(rows))
     if html:
-        settings = {"models": ", ".join(predictors), "classical compressors": "yes" if classical else "no",
-                    "chunks": f"first {limit}" if limit else f"{sample} at random (seed {seed})", "chunk size": f"{ev.CHUNK_SIZE} bytes",
-                    "workers": str(workers), "interval": "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)"}
+        settings = _settings(list(predictors), classical, limit, sample, seed, workers)
         _write(html, report.evaluate_page(rows, _data_summary(sets), settings))
         if open_page:
             open_in_browser(html)
@@ -166,6 +165,13 @@ def _progress() -> Progress:
     bar = progress()
     bar.columns = (*bar.columns, TransferSpeedColumn())
     return bar
+
+
+def _settings(models: list[str], classical: bool, limit: Optional[int], sample: Optional[int], seed: int, workers: int) -> dict[str, str]:
+    """The run's settings as the page shows them."""
+    chosen = " ".join(filter(None, (f"{sample} at random (seed {seed})" if sample else "", f"the first {limit}" if limit else "")))
+    return {"models": ", ".join(models), "classical compressors": "yes" if classical else "no", "chunks per modality": chosen,
+            "chunk size": f"{ev.CHUNK_SIZE} bytes", "workers": str(workers), "interval": INTERVAL}
 
 
 def _data_summary(sets: list[ev.Modality]) -> dict[str, dict]:
