@@ -157,7 +157,7 @@ def compare(
     if out_dir is None:
         return
     runs = scored_runs(predictors, sequences, elapsed)  # only for the page: it takes a while
-    files["page"] = report.compare_page(modality, panels(runs), sampling, files.get("spectrograms"), scale).encode()
+    files["page"] = report.compare_page(modality, panels(runs), sampling, files.get("spectrograms")).encode()
     with user_errors():
         out_dir.mkdir(parents=True, exist_ok=True)
     for key, path in outputs.items():

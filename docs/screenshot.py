@@ -1,8 +1,9 @@
 """Screenshot a gencomp page with the system's headless Chromium (the README's pictures).
 
-    python docs/screenshot.py PAGE.html OUT.png [--width 1000] [--height 900]
+    python docs/screenshot.py PAGE.html OUT.png [--width 1000] [--height 900] [--at ID]
 
-The top ``--height`` pixels of the page at ``--width`` (a phone: --width 390).
+``--height`` pixels of the page at ``--width`` (a phone: --width 390), from the top or
+from the element with the id ``--at`` (e.g. chart-text).
 Needs Chromium (`apt-get install chromium`) and Playwright (`make install`); no download.
 """
 
@@ -21,6 +22,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--width", type=int, default=1000)
     parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--at", default="", help="start at the element with this id")
     args = parser.parse_args()
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -28,7 +30,7 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium)
         page = browser.new_page(viewport={"width": args.width, "height": args.height})
-        page.goto(args.page.absolute().as_uri(), wait_until="load")
+        page.goto(args.page.absolute().as_uri() + (f"#{args.at}" if args.at else ""), wait_until="load")
         page.screenshot(path=args.out)
         browser.close()
 

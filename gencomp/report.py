@@ -101,10 +101,11 @@ def text_panels(prompt: bytes, texts: Sequence[bytes], runs: Sequence[Run]) -> l
 # ------------------------------------------------------------------------- pages
 
 
-def compare_page(modality: str, panels: Sequence[Panel], sampling: Sampling, figure: bytes | None = None, scale: int = 4) -> str:
+def compare_page(modality: str, panels: Sequence[Panel], sampling: Sampling, figure: bytes | None = None) -> str:
     """The comparison page: the panels, the bits/byte each scorer gives each continuation,
     and the settings that rerun it (the seed included). ``figure``: a PNG shown under the
-    panels (the spectrograms); ``scale``: image enlargement, done by the browser."""
+    panels (the spectrograms). Images are stored at their size and enlarged by the
+    browser to the panel's width, pixels kept sharp."""
     runs = [panel.run for panel in panels if panel.run is not None]
     scorers = sorted({spec for run in runs for spec in run.bits}, key=[run.spec for run in runs].index)
     settings = {
@@ -116,7 +117,7 @@ def compare_page(modality: str, panels: Sequence[Panel], sampling: Sampling, fig
         "top-p": f"{sampling.top_p:g}",
     }
     return _render("compare.html", title=f"gencomp compare: {modality}", panels=panels, runs=runs, scorers=scorers,
-                   settings=settings, figure=figure and data_uri("image/png", figure), scale=scale)
+                   settings=settings, figure=figure and data_uri("image/png", figure))
 
 
 def evaluate_page(results: Sequence[Result], data: dict[str, dict[str, Any]], settings: dict[str, str]) -> str:
