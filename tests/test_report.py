@@ -71,11 +71,11 @@ def open_page(browser, path: Path, width: int = 1100) -> dict:
 
 def test_compare_image_page(browser, tmp_path):
     out = tmp_path / "results"
-    result = run("compare", "--modality", "image", "--models", "gzip,zstd", "--patch", "8x16", "--seed", "3", "--out-dir", out)
+    result = run("compare", "--modality", "image", "--models", "gzip,zstd", "--patch", "6x12", "--seed", "3", "--out-dir", out)
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["image_comparison.png", "index.html"]
     seen = open_page(browser, out / "index.html")
-    assert [(w, h) for _, w, h in seen["images"]] == [(16, 8)] * 4  # original, context, two models
+    assert [(w, h) for _, w, h in seen["images"]] == [(12, 6)] * 4  # original, context, two models
     assert "seed\n3" in seen["text"] or "seed\t3" in seen["text"]
     table = [line.split("\t")[1:] for line in seen["text"].splitlines() if line.startswith(("gzip\t", "zstd\t"))]
     bits = [float(cell) for row in table for cell in row]
@@ -83,11 +83,11 @@ def test_compare_image_page(browser, tmp_path):
 
 
 def test_compare_audio_page(browser, tmp_path):
-    result = run("compare", "--modality", "audio", "--models", "gzip,zstd:level=1", *SHORT_AUDIO, "--seed", "0", "--out-dir", tmp_path)
+    result = run("compare", "--modality", "audio", "--models", "gzip:paper,zstd:paper", *SHORT_AUDIO, "--seed", "0", "--out-dir", tmp_path)
     assert result.exit_code == 0, result.stderr
     assert "index.html" in {p.name for p in tmp_path.iterdir()}
     seen = open_page(browser, tmp_path / "index.html")
-    frames = soundfile.info(str(tmp_path / "gzip.wav")).frames  # 352: prompt and continuation
+    frames = soundfile.info(str(tmp_path / "gzip_paper.wav")).frames  # 352: prompt and continuation
     assert seen["durations"] == pytest.approx([frames / SAMPLE_RATE] * 3, abs=1e-3)  # original and two models, as Chromium decodes them
     assert len(seen["images"]) == 1  # the spectrograms
 
