@@ -26,7 +26,7 @@ from gencomp.modalities import SAMPLE_RATE
 from gencomp_cli.main import app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-INSTALL = "apt-get install chromium (Debian; .ci/run does it) and pip install playwright (make install does it)"
+INSTALL = "install it with `apt-get install chromium` (Debian; .ci/run does this) and `pip install playwright` (make does this)"
 GENCOMP = Path(sys.executable).with_name("gencomp")
 SHORT_AUDIO = ["--prompt-seconds", "0.02", "--seconds", "0.002"]  # 320 samples given, 32 drawn
 
@@ -39,9 +39,9 @@ def run(*args: object):
 def browser():
     """One headless Chromium for the module's pages; skipped (saying how to install it)
     where there is none."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason=f"no Playwright: {INSTALL}")
+    sync_api = pytest.importorskip("playwright.sync_api", reason=f"no Playwright to drive a browser: {INSTALL}")
     if CHROMIUM is None:
-        pytest.skip(f"no Chromium found: {INSTALL}")
+        pytest.skip(f"no Chromium found to open the pages in: {INSTALL}")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--autoplay-policy=no-user-gesture-required"])
         yield chromium
@@ -61,11 +61,14 @@ def open_page(browser, path: Path, width: int = 1100) -> dict:
         new Promise(done => { e.addEventListener('loadedmetadata', () => done(e.duration)); e.addEventListener('error', () => done(-1)); e.load(); })))""")
     shot = np.asarray(Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("L"))
     text = page.inner_text("body")
+    page.keyboard.press("Tab")  # the keyboard's first stop: the link past the navigation
+    focused = page.evaluate("document.activeElement.textContent")
     page.close()
     assert errors == []
     assert all(done and width > 0 and height > 0 for done, width, height in images), images
     assert all(d > 0 for d in durations), durations
     assert (shot < 128).mean() > 0.01, "the screenshot is blank"  # dark text and images on white
+    assert focused == "Skip to the results"
     return {"images": images, "durations": durations, "text": text}
 
 
