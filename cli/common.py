@@ -181,6 +181,19 @@ def _umask() -> int:
     return mask
 
 
+def open_in_browser(path: Path) -> None:
+    """Show a page in the user's web browser; where there is none, say where the page is
+    (a missing browser is not an error: the page was written)."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(path.absolute().as_uri())
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        say(f"no web browser found; open {path} in one", dim=False)
+
+
 def progress(enabled: bool = True) -> Progress:
     """A progress bar on stderr, shown only when stderr is a terminal."""
     return Progress(

@@ -20,14 +20,28 @@ from rich.table import Table
 from rich.text import Text
 
 from gencomp import evaluate as ev
+from gencomp import report
 from gencomp.predictor import Predictor
 from gencomp.workers import Pool
-from gencomp_cli.common import RayAddress, atomic_output, check_output, cluster, fail, progress, say, stderr, user_errors, worker_count
+from gencomp_cli.common import (
+    RayAddress,
+    atomic_output,
+    check_output,
+    cluster,
+    fail,
+    open_in_browser,
+    progress,
+    say,
+    stderr,
+    user_errors,
+    worker_count,
+)
 from gencomp_cli.sample import load
 
 DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
 DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+INTERVAL = "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)"
 
 
 def evaluate(
@@ -42,9 +56,11 @@ def evaluate(
     paper: Annotated[bool, typer.Option("--paper", help="Also show the paper's Table 1 numbers.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write all results as JSON here ('-': to stdout, instead of the table).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one line per row and modality as CSV here ('-': to stdout, instead of the table).")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write a self-contained web page here: the rate table with intervals, a bar chart per modality with the paper's Table 1 beside ours, and the settings (no extra time).")] = None,
+    open_page: Annotated[bool, typer.Option("--open", help="Open the --html page in your web browser, where there is one.")] = False,
     results: Annotated[Optional[Path], typer.Option("--results", help="Append each predictor chunk's result to this file as one JSON line as soon as it is coded (after a header line naming the settings), so an interrupted run can be continued with --resume. Not written unless asked.")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue the run recorded in this --results file: its finished chunks are not coded again, new ones are appended, and the table is the one an uninterrupted run gives. Pass the same models, data and --limit/--sample/--seed as that run.")] = None,
-    force: Annotated[bool, typer.Option(help="Overwrite --json/--csv/--results files that exist.")] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite --json/--csv/--html/--results files that exist.")] = False,
 ) -> None:
     """Compression rates in the paper's protocol: 2048-byte chunks, rate = compressed / raw size.
 
@@ -65,11 +81,13 @@ def evaluate(
         fail("--json - and --csv - would both write to stdout; send one of them to a file")
     if results is not None and resume is not None:
         fail("--resume appends to the file it continues; do not also pass --results")
-    if "-" in (str(results), str(resume)):
-        fail("--results and --resume need a file, not '-'")
-    for path in (json_out, csv_out, results):
+    if "-" in (str(results), str(resume), str(html)):
+        fail("--results, --resume and --html need a file, not '-'")
+    if open_page and html is None:
+        fail("--open shows the --html page; name its file with --html")
+    for path in (json_out, csv_out, html, results):
         check_output(path, force)  # before minutes of work, not after
-    outputs = [("--json", json_out), ("--csv", csv_out), ("--results", results), ("--resume", resume)]
+    outputs = [("--json", json_out), ("--csv", csv_out), ("--html", html), ("--results", results), ("--resume", resume)]
     for (first, path), (second, other) in combinations(outputs, 2):
         if path is not None and path == other:
             fail(f"{first} and {second} both name {path}")
@@ -103,14 +121,19 @@ def evaluate(
     if json_out:
         document = {
             "chunk_size": ev.CHUNK_SIZE,
-            "data": {m.name: {"source": m.source, "chunks": len(m.chunks), "bytes": m.size} for m in sets},
-            "interval": "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)",
+            "data": _data_summary(sets),
+            "interval": INTERVAL,
             "results": [r.as_dict() for r in rows],
             "paper": ev.PAPER,
         }
         _write(json_out, json.dumps(document, indent=2) + "\n")
     if csv_out:
         _write(csv_out, _csv(rows))
+    if html:
+        settings = _settings(list(predictors), classical, limit, sample, seed, workers)
+        _write(html, report.evaluate_page(rows, _data_summary(sets), settings))
+        if open_page:
+            open_in_browser(html)
 
 
 def _results_log(
@@ -159,8 +182,15 @@ def _progress() -> Progress:
     return bar
 
 
-def _label(result: ev.Result) -> str:
-    return result.row if result.mapping == "8-bit" else f"{result.row} [7-bit, ×8/7]"
+def _settings(models: list[str], classical: bool, limit: Optional[int], sample: Optional[int], seed: int, workers: int) -> dict[str, str]:
+    """The run's settings as the page shows them."""
+    chosen = " ".join(filter(None, (f"{sample} at random (seed {seed})" if sample else "", f"the first {limit}" if limit else "")))
+    return {"models": ", ".join(models), "classical compressors": "yes" if classical else "no", "chunks per modality": chosen,
+            "chunk size": f"{ev.CHUNK_SIZE} bytes", "workers": str(workers), "interval": INTERVAL}
+
+
+def _data_summary(sets: list[ev.Modality]) -> dict[str, dict]:
+    return {m.name: {"source": m.source, "chunks": len(m.chunks), "bytes": m.size} for m in sets}
 
 
 def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
@@ -168,28 +198,12 @@ def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
     table.add_column("method")
     for name in names:
         table.add_column(name, justify="right")
-    rows: dict[str, dict[str, str]] = {}
-    for result in results:
-        rows.setdefault(_label(result), {})[result.modality] = _rate(result)
-        if result.parameters:
-            rows.setdefault(f"{_label(result)} adjusted", {})[result.modality] = f"{result.adjusted_rate:,.0f}"
-    for label, cells in rows.items():
+    for label, cells in report.rate_rows(results).items():
         table.add_row(Text(label), *(cells.get(name, "") for name in names))
     if paper:
-        for kind, entries in ev.PAPER.items():
-            if kind == "data":
-                continue
-            for method, rates in entries.items():
-                cells = [f"{rates[n]:.1f}" if n in rates else "" for n in names]
-                table.add_row(f"[dim]paper: {method} ({kind})[/]", *(f"[dim]{c}[/]" for c in cells))
+        for label, rates in report.paper_rows().items():
+            table.add_row(Text(label, style="dim"), *(Text(f"{rates[n]:.1f}" if n in rates else "", style="dim") for n in names))
     return table
-
-
-def _rate(result: ev.Result) -> str:
-    """'45.7 ±1.2', or '45.7' where there is no interval (one chunk, or unchunked)."""
-    if result.rate_high is None:
-        return f"{result.rate:.1f}"
-    return f"{result.rate:.1f} ±{result.rate_high - result.rate:.1f}"
 
 
 def _csv(results: list[ev.Result]) -> str:

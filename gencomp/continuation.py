@@ -16,13 +16,15 @@ The library never prints: ``progress(done, total)`` is called after every drawn 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from gencomp.coding import context
 from gencomp.modalities import AUDIO_BITS, SAMPLE_RATE, audio_to_bytes, bytes_to_audio
-from gencomp.predictor import GencompError, Predictor
+from gencomp.predictor import GencompError, Predictor, parse_spec
 from gencomp.sampling import check_sampling, sample
 
 IMAGE_MODES = ("rows", "raster")
@@ -72,6 +74,30 @@ def fill(predictor: Predictor, data: bytes, known: np.ndarray, sampling: Samplin
     return bytes(out)
 
 
+def drawn_bits(predictor: Predictor, data: bytes, known: np.ndarray, progress: Progress | None = None) -> float:
+    """Bits per byte ``predictor`` spends on the bytes of ``data`` where ``known`` is False,
+    each seen after everything before it, as :func:`fill` drew them: how surprising one
+    model finds another's continuation. One ``logprobs`` call per drawn byte."""
+    known = np.asarray(known, dtype=bool).ravel()
+    if known.size != len(data):
+        raise ValueError(f"mask has {known.size} entries for {len(data)} bytes")
+    hidden = np.flatnonzero(~known)
+    bits = 0.0
+    for done, position in enumerate(hidden, 1):
+        logprobs = predictor.logprobs(context(data, position, predictor.context_window))
+        bits -= float(logprobs[data[position]]) / math.log(2)
+        if progress:
+            progress(done, len(hidden))
+    return bits / max(len(hidden), 1)
+
+
+def cheap_to_score(predictor: Predictor) -> bool:
+    """Whether scoring another model's continuation with ``predictor`` (:func:`drawn_bits`)
+    is cheap: a compressor's call costs milliseconds; a language model's, with the
+    context jumping between runs, costs about as much as drawing the bytes again."""
+    return parse_spec(predictor.spec)[0].name != "llm"
+
+
 # ---------------------------------------------------------------------------- images
 
 
@@ -83,6 +109,11 @@ class ImageContinuation:
     known: np.ndarray  # True where the pixel was given to the predictor
     pixels: np.ndarray  # the given pixels where known, drawn ones elsewhere
     model: str  # the predictor's spec
+
+    @property
+    def sequence(self) -> tuple[bytes, np.ndarray]:
+        """The bytes as the predictor saw and drew them, and which were given."""
+        return self.pixels.tobytes(), self.known.ravel()
 
 
 def image_mask(shape: tuple[int, int], mode: str = "rows", keep_rows: int | None = None) -> np.ndarray:
@@ -140,6 +171,12 @@ class AudioContinuation:
     @property
     def prompt_seconds(self) -> float:
         return self.prompt_samples / SAMPLE_RATE
+
+    @property
+    def sequence(self) -> tuple[bytes, np.ndarray]:
+        """The bytes as the predictor saw and drew them, and which were given."""
+        data = audio_to_bytes(self.samples, self.bits)
+        return data, np.arange(len(data)) < self.prompt_samples * self.bits // 8
 
 
 def continue_audio(

@@ -149,6 +149,12 @@ def printable_char(char: str) -> str:
     return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
 
 
+def ending(text: str, shown: int = 300) -> str:
+    """The last ``shown`` characters of a long prompt, marked as cut: what a model continues
+    is its end."""
+    return text if len(text) <= shown else "…" + text[-shown:]
+
+
 def markdown_comparison(prompt: bytes, results: Sequence[tuple[str, bytes]], sampling: Sampling) -> str:
     """A Markdown page: the sampling settings (with the seed), the prompt, and each
     model's continuation in its own fenced block."""

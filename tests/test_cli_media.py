@@ -139,7 +139,7 @@ def test_compare_image_grid(tmp_path):
 def test_compare_audio_files(tmp_path):
     result = run("compare", "--modality", "audio", "--models", "gzip,zstd:level=1,context_window=512", *SHORT_AUDIO, "--out-dir", tmp_path)
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["gzip.wav", "original.wav", "spectrograms.png", "zstd_level-1_context_window-512.wav"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gzip.wav", "index.html", "original.wav", "spectrograms.png", "zstd_level-1_context_window-512.wav"]
     assert all(soundfile.info(str(tmp_path / name)).frames == 352 for name in ("gzip.wav", "original.wav"))
     assert Image.open(tmp_path / "spectrograms.png").format == "PNG"
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gencomp import load_predictor
-from gencomp.continuation import Sampling, continue_audio, continue_image, fill, image_mask
+from gencomp.coding import encode_chunk
+from gencomp.continuation import Sampling, continue_audio, continue_image, drawn_bits, fill, image_mask
 from gencomp.modalities import SAMPLE_RATE, audio_to_bytes, crop_patch, load_audio, load_image
 from gencomp.predictor import GencompError
 
@@ -122,3 +123,26 @@ def test_sampling_knobs_are_checked():
     with pytest.raises(ValueError, match="temperature"):
         Sampling(temperature=-1)
     assert Sampling(0.5, 3, 0.9, 1).knobs() == {"temperature": 0.5, "top_k": 3, "top_p": 0.9}
+
+
+def test_drawn_bits_is_the_coders_ideal_length_of_the_drawn_bytes(prose):
+    """What the page shows (bits per drawn byte) against the arithmetic coder's ideal code
+    length Σ -log2 p: over a whole text, and over its second half alone, the first given."""
+    gzip = load_predictor("gzip:paper")
+    text = prose[:120]
+    everything = drawn_bits(gzip, text, np.zeros(len(text), dtype=bool))
+    assert everything * len(text) == pytest.approx(encode_chunk(gzip, text).ideal_bits, rel=1e-9)
+    given = np.arange(len(text)) < 60
+    second = drawn_bits(gzip, text, given) * 60
+    assert second == pytest.approx(encode_chunk(gzip, text).ideal_bits - encode_chunk(gzip, text[:60]).ideal_bits, rel=1e-9)
+
+
+def test_sequences_say_which_bytes_were_given():
+    """On a patch and a signal made here (ramps)."""
+    gzip = load_predictor("gzip:paper")
+    image = continue_image(gzip, np.arange(24, dtype=np.uint8).reshape(4, 6), sampling=Sampling(seed=0))
+    data, known = image.sequence
+    assert data == image.pixels.tobytes() and known.tolist() == image.known.ravel().tolist()
+    sound = continue_audio(gzip, (np.arange(400) * 50).astype(np.int16), 0.01, 0.001, bits=16, sampling=Sampling(seed=0))
+    data, known = sound.sequence
+    assert len(data) == 2 * len(sound.samples) and known.sum() == 2 * 160  # 0.01 s given, two bytes a sample
