@@ -183,7 +183,7 @@ def load_predictor(spec: str) -> Predictor:
 # Builders import their module on use, so that `import gencomp` stays light (no torch).
 
 
-_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends")
+_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends", "adapt")
 
 
 def _compressor(name: str) -> Callable[..., Predictor]:
@@ -282,10 +282,11 @@ for _name, _level, _help, (_lookahead, _offsets, _sharpness, _bonus) in (
                 Option("primes", int, 4, "views with the context's bytes shuffled in front (short contexts)"),
                 Option("pool", bool, False, "bytes seen equally often share one length (the mean of a few)"),
                 Option("ends", bool, False, "score a continuation's first 2 bytes and whole horizon, not each prefix"),
+                Option("adapt", bool, False, "mix several sharpnesses with weights learned online from the context"),
                 Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
                 *_fast_option(_name),
             ),
-            flags=("paper", "fast") if _name in _FAST else ("paper",),
+            flags=("paper", "fast", "adapt") if _name in _FAST else ("paper", "adapt"),
         )
     )
 
@@ -328,7 +329,7 @@ register(
         (
             Option("components", str, "", "predictor specs joined by +, each in (...) if it has commas"),
             Option("weights", str, "", "prior weights of the components joined by ':', e.g. 1:2 (default: equal)"),
-            Option("rate", float, 0.02, "learning rate of the logistic mixer's weights"),
+            Option("rate", float, 0.01, "learning rate of the logistic mixer's weights"),
             Option("share", float, 1 / 1024, "posterior mass spread evenly after each byte, so it can switch"),
         ),
         positional="components",

@@ -136,3 +136,21 @@ def test_a_mixture_samples_and_compresses_through_the_library(prose):
     drawn = bytes(gencomp.sample(mixture, prose[:200], 40, seed=0))
     assert len(drawn) == 40
     assert bytes(gencomp.sample(load_predictor(CHEAP), prose[:200], 40, seed=0)) == drawn
+
+
+def test_an_adaptive_compressor_keeps_the_contract_and_round_trips(prose):
+    """`gzip:fast,adapt`: its sharpnesses mixed online by the same machinery; walking to a
+    context and starting fresh on it agree bit for bit, and the coder decodes what it coded."""
+    spec = "gzip:fast,adapt"
+    walker = load_predictor(spec)
+    assert load_predictor(walker.spec).spec == walker.spec and walker.spec.endswith(",adapt=True")
+    results = [walker.logprobs(prose[:i]) for i in range(60)]
+    check_logprobs(results[-1])
+    assert np.array_equal(load_predictor(spec).logprobs(prose[:59]), results[-1])
+    codes = coding.encode(walker, prose[:100], chunk_size=50)
+    assert coding.decode(load_predictor(spec), [c.data for c in codes], [50, 50]) == prose[:100]
+
+
+def test_adapt_is_refused_with_the_paper_method():
+    with pytest.raises(SpecError, match="drop adapt"):
+        load_predictor("gzip:paper,adapt")
