@@ -97,9 +97,9 @@ def test_contract_and_the_walk_equals_a_fresh_start(spec, prose):
 
 def test_round_trip_through_the_coder(prose):
     mixture = load_predictor("mix:(gzip:fast)+ngram:order=2")
-    data = prose[:600]
-    codes = coding.encode(mixture, data, chunk_size=300)
-    assert coding.decode(load_predictor(mixture.spec), [c.data for c in codes], [300, 300]) == data
+    data = prose[:300]
+    codes = coding.encode(mixture, data, chunk_size=150)
+    assert coding.decode(load_predictor(mixture.spec), [c.data for c in codes], [150, 150]) == data
 
 
 def test_round_trip_of_a_stream_whose_window_slides(prose):
