@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, Predictor, SpecError, load_predictor, normalize
+from gencomp.predictor import ALPHABET, Predictor, SpecError, crop, load_predictor, normalize
 
 METHOD_VERSION = 1  # bump when the same spec would give other numbers
 NODES = ALPHABET - 1  # internal nodes of the binary tree over the byte's bits
@@ -87,6 +87,13 @@ def component_specs(text: str) -> list[str]:
     if len(specs) < 2:
         raise SpecError(f"a mixture needs at least two components, got mix:{text}; e.g. mix:gzip+ngram:order=2")
     return specs
+
+
+def refuse_repeats(specs: list[str]) -> None:
+    """A component given twice would only add weight to one model: say so."""
+    repeated = sorted({s for s in specs if specs.count(s) > 1})
+    if repeated:
+        raise SpecError(f"mixture component {repeated[0]} is given twice; each component once (they would only add weight)")
 
 
 def parse_weights(text: str, count: int) -> np.ndarray:
@@ -187,10 +194,7 @@ class Mixture:
     def __init__(self, components: list[Predictor], weights: np.ndarray | None = None, rate: float = 0.01, share: float = 1 / 1024) -> None:
         if len(components) < 2:
             raise SpecError("a mixture needs at least two components, e.g. mix:gzip+ngram:order=2")
-        specs = [c.spec for c in components]
-        repeated = sorted({s for s in specs if specs.count(s) > 1})
-        if repeated:
-            raise SpecError(f"mixture component {repeated[0]} is given twice; each component once (they would only add weight)")
+        refuse_repeats([c.spec for c in components])
         if not 0 < rate <= 1:
             raise SpecError(f"rate must be in (0, 1], got {rate}")
         if not 0 <= share < 1:
@@ -206,9 +210,7 @@ class Mixture:
         """Build from the spec's parts: each component is loaded (duplicates refused first
         by their text, so that a language model is not loaded twice for nothing)."""
         specs = component_specs(components)
-        repeated = sorted({s for s in specs if specs.count(s) > 1})
-        if repeated:
-            raise SpecError(f"mixture component {repeated[0]} is given twice; each component once (they would only add weight)")
+        refuse_repeats(specs)
         prior = parse_weights(weights, len(specs))
         return cls([load_predictor(s) for s in specs], prior, rate, share)
 
@@ -229,7 +231,7 @@ class Mixture:
     # ------------------------------------------------------------------ Predictor
 
     def logprobs(self, context: bytes) -> np.ndarray:
-        x = bytes(context)[-self.context_window :] if len(context) > self.context_window else bytes(context)
+        x = crop(bytes(context), self.context_window)
         state = self._state
         if x == state.context and state.result is not None:
             return state.result
