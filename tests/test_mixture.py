@@ -10,10 +10,13 @@ import math
 import numpy as np
 import pytest
 
+from typer.testing import CliRunner
+
 import gencomp
 from gencomp import coding
 from gencomp.mixture import Mixture, leaf_logprobs, node_logits
 from gencomp.predictor import SpecError, check_logprobs, load_predictor, normalize
+from gencomp_cli.main import app
 
 CHEAP = "mix:ngram:order=1+ngram:order=3"
 
@@ -154,3 +157,17 @@ def test_an_adaptive_compressor_keeps_the_contract_and_round_trips(prose):
 def test_adapt_is_refused_with_the_paper_method():
     with pytest.raises(SpecError, match="drop adapt"):
         load_predictor("gzip:paper,adapt")
+
+
+def test_the_command_line_compresses_with_a_mixture_and_refuses_a_bad_one(tmp_path, prose):
+    original, packed, unpacked = tmp_path / "notes.txt", tmp_path / "notes.gcz", tmp_path / "notes.out"
+    original.write_bytes(prose[:200])
+    runner = CliRunner()
+    result = runner.invoke(app, ["compress", "--model", CHEAP, "--chunk-size", "100", "--workers", "1", str(original), str(packed)])
+    assert result.exit_code == 0, result.stderr
+    result = runner.invoke(app, ["decompress", "--workers", "1", str(packed), str(unpacked)])
+    assert result.exit_code == 0, result.stderr
+    assert unpacked.read_bytes() == prose[:200]
+    result = runner.invoke(app, ["compress", "--model", "mix:gzip+zstd,weights=1", str(original), str(tmp_path / "x.gcz")])
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "error: weights='1': need 2 positive numbers joined by ':', one per component, e.g. weights=1:1"
