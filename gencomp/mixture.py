@@ -11,14 +11,15 @@ Two layers, both learned from the bytes of the context (what the coder has coded
 
 1. **Logistic mixing** (PAQ's mixer): a byte is 8 binary decisions down a tree of 255
    nodes. At each node every component says p(next bit = 1) from its 256 probabilities;
-   the mixer adds their logits (stretch(p) = ln p/(1-p)) with weights of its own for that
-   node and squashes the sum. After each byte the 8 nodes on its path move their weights
+   the mixer adds their logits (stretch(p) = ln p/(1-p)) with weights of its own for the
+   bit's position and squashes the sum. After each byte the 8 nodes on its path move their weights
    by online gradient descent on the code length: w += rate · (bit − p) · stretch.
 2. **A Bayesian mixture** of the components and that mix, with fixed sharing
    (Herbster & Warmuth): the posterior weights after each byte keep ``share`` of their mass
    spread evenly, so that it can switch to whichever is better now. Its code length is never
    more than the best expert's + log2(1/prior) + n · log2(1/(1 − share)) bits, whatever the
-   data (the tests check this bound); the logistic mix is what beats the best component.
+   data (the tests check this bound); the logistic mix is what can beat the best component
+   (it does for compressors and counts; with the bundled LLM nothing was gained: README).
 
 Deterministic: only element-wise float64 numpy on arrays of fixed shape, in the same order
 for the encoder and the decoder. The state is kept between calls and grown when the
@@ -175,13 +176,12 @@ class _Expert:
         return self.experts.of(context, self.index)
 
 
-
 @dataclass
 class _State:
     """What the mixture knows after a context: the weights and its experts' predictions."""
 
     context: bytes
-    mixer: np.ndarray  # (sets, K) logistic weights, a set per node (WEIGHT_SET)
+    mixer: np.ndarray  # (8, K) logistic weights, a set per bit position (WEIGHT_SET)
     log_prior: np.ndarray  # (K + 1,) log posterior weights of the components and the mix
     stretched: np.ndarray | None = None  # (K, 255) the components' node logits for context
     experts: np.ndarray | None = None  # (K + 1, 256) log-probabilities for context
