@@ -95,6 +95,11 @@ def _log_mean(logprobs: list[np.ndarray]) -> np.ndarray:
     return np.logaddexp.reduce(logprobs, axis=0) - math.log(len(logprobs))
 
 
+def _sharpened(views: list[np.ndarray], factor: float) -> list[np.ndarray]:
+    """Each distribution raised to ``factor`` and renormalised (as given when it is 1)."""
+    return views if factor == 1 else [normalize(factor * view) for view in views]
+
+
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
     """ℓ(x·b) in bytes for every b by 256 full recompressions: the reference method."""
     return np.array([len(compress(context + b)) for b in CANDIDATES], dtype=np.int64)
@@ -233,12 +238,10 @@ class CompressorPredictor:
             primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(self.primes)]
         results = []
         for sharpness in sharpnesses:
-            rescale = (lambda v: v) if sharpness == base else (lambda v: normalize(sharpness / base * v))  # noqa: E731
-            mixture = _log_mean([rescale(v) for v in views])
+            mixture = _log_mean(_sharpened(views, sharpness / base))
             if primed:
-                mixture = np.logaddexp(
-                    mixture + math.log1p(-PRIME_WEIGHT), _log_mean([rescale(v) for v in primed]) + math.log(PRIME_WEIGHT)
-                )
+                primed_mean = _log_mean(_sharpened(primed, sharpness / base))
+                mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
             results.append(normalize(mixture))
         return results
 
