@@ -325,7 +325,7 @@ register(
         "a mixture of predictors, weighted online from the bytes seen so far (PAQ-style "
         "logistic mixing, then a Bayesian mixture with switching): `mix:gzip+llm`, a "
         "component with options in parentheses, `mix:(gzip:level=6,lookahead=4)+ngram`; "
-        "costs the sum of its components",
+        "costs the sum of its components, and a prompt is scored from its start to learn the weights",
         _mix,
         (
             Option("components", str, "", "predictor specs joined by +, each in (...) if it has commas"),
