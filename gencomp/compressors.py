@@ -54,6 +54,7 @@ import zstandard
 
 from gencomp.literals import CANDIDATES, Literals, prime
 from gencomp.lookahead import continuations, marginalise
+from gencomp.mixture import METHOD_VERSION as MIX_VERSION, Experts, Mixture
 from gencomp.predictor import (
     ALPHABET,
     DEFAULT_CONTEXT_WINDOW,
@@ -84,11 +85,19 @@ OFFSET_STEP = 64
 # bytes, where the context's frequencies are noise, it cost 0.31 bits/byte there to 0.5's 0.13.
 PRIMED_BELOW = 512
 PRIME_WEIGHT = 0.5
+# With ``adapt``, the sharpnesses mixed online, as multiples of the spec's (which was tuned
+# on text): a grid set once, not tuned; measured on held-out data in bench/compressor_xent.py.
+ADAPT_SCALES = (0.5, 0.75, 1.0, 1.25)
 
 
 def _log_mean(logprobs: list[np.ndarray]) -> np.ndarray:
     """The log of the mean of the distributions given as log-probabilities."""
     return np.logaddexp.reduce(logprobs, axis=0) - math.log(len(logprobs))
+
+
+def _sharpened(views: list[np.ndarray], factor: float) -> list[np.ndarray]:
+    """Each distribution raised to ``factor`` and renormalised (as given when it is 1)."""
+    return views if factor == 1 else [normalize(factor * view) for view in views]
 
 
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
@@ -129,6 +138,7 @@ class CompressorPredictor:
         primes: int = 0,
         pool: bool = False,
         ends: bool = False,
+        adapt: bool = False,
     ) -> None:
         level = self.default_level if level is None else level
         if level not in self.levels:
@@ -152,6 +162,15 @@ class CompressorPredictor:
         # bits of x·u by view context x and continuation u: this call's, the previous one's
         self._scored: dict[bytes, dict[bytes, float]] = {}
         self._scored_before: dict[bytes, dict[bytes, float]] = {}
+        self.adapt = adapt and not paper
+        self._adaptive = self._adaptive_mixture() if self.adapt else None
+
+    def _adaptive_mixture(self) -> Mixture:
+        """With ``adapt``: the distributions at ADAPT_SCALES × ``sharpness``, from one scoring,
+        mixed with weights learned from the context (gencomp.mixture)."""
+        sharpnesses = [min(4.0, self.sharpness * scale) for scale in ADAPT_SCALES]
+        experts = Experts(lambda context: self._refined(context, sharpnesses, 1.0), [f"sharpness={s!r}" for s in sharpnesses], self.context_window)
+        return Mixture(experts.components())
 
     @property
     def spec(self) -> str:
@@ -161,11 +180,12 @@ class CompressorPredictor:
         return (
             f"{base},lookahead={self.lookahead},spans={self.spans},offsets={self.offsets},"
             f"sharpness={self.sharpness!r},bonus={self.bonus!r},primes={self.primes},pool={self.pool},ends={self.ends}"
-        )
+        ) + (",adapt=True" if self.adapt else "")
 
     @property
     def fingerprint(self) -> str:
-        return f"{self.name} {self.library_version()} method {METHOD_VERSION}"
+        adapt = f" mix {MIX_VERSION}" if self.adapt else ""
+        return f"{self.name} {self.library_version()} method {METHOD_VERSION}{adapt}"
 
     @staticmethod
     def library_version() -> str:
@@ -199,28 +219,38 @@ class CompressorPredictor:
         context = crop(context, self.context_window)
         if self.paper:
             return from_code_lengths(8.0 * self.candidate_lengths(context))
+        if self._adaptive is not None:
+            return self._adaptive.logprobs(context)
+        return self._refined(context, (self.sharpness,), self.sharpness)[0]
+
+    def _refined(self, context: bytes, sharpnesses: Sequence[float], base: float) -> list[np.ndarray]:
+        """The refined distribution at each of ``sharpnesses``, from one scoring of the
+        views, whose look-ahead weights are raised to ``base`` (the others rescale them)."""
         self._scored_before, self._scored = self._scored, {}
         literals = Literals.of(context, self.pool)
         extra = continuations(context, self.spans, self.lookahead, self.ends)
         views = [
-            self._view_logprobs(context[shift:], literals, extra)
+            self._view_logprobs(context[shift:], literals, extra, base)
             for shift in range(0, min(self.offsets * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
         ]
-        mixture = _log_mean(views)
+        primed = []
         if self.primes and 0 < len(context) < PRIMED_BELOW:
-            primed = [
-                self._view_logprobs(prime(context, seed) + context, literals, extra)
-                for seed in range(self.primes)
-            ]
-            mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), _log_mean(primed) + math.log(PRIME_WEIGHT))
-        return normalize(mixture)
+            primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(self.primes)]
+        results = []
+        for sharpness in sharpnesses:
+            mixture = _log_mean(_sharpened(views, sharpness / base))
+            if primed:
+                primed_mean = _log_mean(_sharpened(primed, sharpness / base))
+                mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
+            results.append(normalize(mixture))
+        return results
 
-    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes]) -> np.ndarray:
+    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], sharpness: float) -> np.ndarray:
         """The look-ahead distribution from one view of the context (an offset, or a primed
         context)."""
         bits = self._view_bits(context, literals.scored + extra)
         single = literals.spread(bits[: len(literals.scored)])
-        return marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, self.sharpness, self.bonus)
+        return marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, sharpness, self.bonus)
 
     def _view_bits(self, context: bytes, candidates: list[bytes]) -> np.ndarray:
         """:meth:`continuation_bits`, reusing the previous call's: when the context has grown

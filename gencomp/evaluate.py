@@ -209,7 +209,11 @@ def is_language_model(predictor: Predictor) -> bool:
 
 
 def parameter_count(predictor: Predictor) -> int:
-    """Parameters of the model behind a predictor; 0 for compressors."""
+    """Parameters of the model behind a predictor; 0 for compressors; a mixture's, its
+    components' together."""
+    components = getattr(predictor, "components", None)
+    if components:
+        return sum(parameter_count(component) for component in components)
     model = getattr(predictor, "model", None)
     return int(model.num_parameters()) if hasattr(model, "num_parameters") else 0
 

@@ -107,6 +107,9 @@ class Family:
     options: tuple[Option, ...] = ()
     positional: str | None = None  # the option a bare value fills, as in ``llm:NAME``
     flags: tuple[str, ...] = field(default=())  # bare words that set a bool option True
+    # reads the positional value off the front of the text after ``name:`` when it may hold
+    # commas of its own (a mixture's components): text -> (positional value, the options)
+    split: Callable[[str], tuple[str, str]] | None = None
 
     def option(self, name: str) -> Option:
         for option in self.options:
@@ -153,6 +156,8 @@ def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
         known = ", ".join(_FAMILIES)
         raise SpecError(f"unknown model {spec!r}; known models: {known} (see `gencomp models`)")
     options: dict[str, Any] = {}
+    if family.split is not None and family.positional:
+        options[family.positional], rest = family.split(rest)
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, eq, value = item.partition("=")
         if eq:
@@ -179,7 +184,7 @@ def load_predictor(spec: str) -> Predictor:
 # Builders import their module on use, so that `import gencomp` stays light (no torch).
 
 
-_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends")
+_REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends", "adapt")
 
 
 def _compressor(name: str, module: str = "gencomp.compressors") -> Callable[..., Predictor]:
@@ -205,6 +210,24 @@ def _llm(**options: Any) -> Predictor:
     from gencomp.llm import LLMPredictor
 
     return LLMPredictor(**options)
+
+
+def _ngram(**options: Any) -> Predictor:
+    from gencomp.ngram import NgramPredictor
+
+    return NgramPredictor(**options)
+
+
+def _mix(**options: Any) -> Predictor:
+    from gencomp.mixture import Mixture
+
+    return Mixture.from_spec(**options)
+
+
+def _mix_split(rest: str) -> tuple[str, str]:
+    from gencomp.mixture import split_components
+
+    return split_components(rest)
 
 
 _WINDOW = Option("context_window", int, DEFAULT_CONTEXT_WINDOW, "bytes of context seen")
@@ -233,6 +256,11 @@ def _fast_option(name: str) -> tuple[Option, ...]:
     settings, found = _FAST[name]
     named = ", ".join(f"{key}={value}" for key, value in settings.items())
     return (Option("fast", bool, False, f"`{name}:fast`, for speed: {named} ({found}); its spec names these"),)
+
+
+_ADAPT = Option(
+    "adapt", bool, False, "mix 4 sharpnesses with weights learned online from the context (0.7-0.8x the speed; a fresh context is walked from its start)"
+)
 
 
 def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, **others: Any) -> tuple[Option, ...]:
@@ -278,8 +306,12 @@ for _name, _level, _help, _defaults, _module in (
             _name,
             f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
             _compressor(_name, f"gencomp.{_module}"),
-            (*_refinements(_level, *_defaults, **(PPMD_OTHERS if _name == "ppmd" else {})), *_fast_option(_name)),
-            flags=("paper", "fast") if _name in _FAST else ("paper",),
+            (
+                *_refinements(_level, *_defaults, **(PPMD_OTHERS if _name == "ppmd" else {})),
+                _ADAPT,
+                *_fast_option(_name),
+            ),
+            flags=("paper", "fast", "adapt") if _name in _FAST else ("paper", "adapt"),
         )
     )
 
@@ -356,5 +388,34 @@ register(
             Option("partition", int, 128, "samples whose residual chooses the predictor and Rice parameter"),
             _WINDOW,
         ),
+    )
+)
+
+register(
+    Family(
+        "ngram",
+        "an adaptive context model: counts of the bytes that followed the context's last "
+        "`order` bytes in the context, blended down to order 0 (Witten-Bell); for mixtures",
+        _ngram,
+        (Option("order", int, 2, "bytes of context the counts are kept by (0-8)"), _WINDOW),
+    )
+)
+
+register(
+    Family(
+        "mix",
+        "a mixture of predictors, weighted online from the bytes seen so far (PAQ-style "
+        "logistic mixing, then a Bayesian mixture with switching): `mix:gzip+llm`, a "
+        "component with options in parentheses, `mix:(gzip:level=6,lookahead=4)+ngram`; "
+        "costs the sum of its components, and a prompt is scored from its start to learn the weights",
+        _mix,
+        (
+            Option("components", str, "", "predictor specs joined by +, each in (...) if it has commas"),
+            Option("weights", str, "", "prior weights of the components joined by ':', e.g. 1:2 (default: equal)"),
+            Option("rate", float, 0.01, "learning rate of the logistic mixer's weights"),
+            Option("share", float, 1 / 1024, "posterior mass spread evenly after each byte, so it can switch"),
+        ),
+        positional="components",
+        split=_mix_split,
     )
 )
