@@ -263,9 +263,12 @@ _ADAPT = Option(
 )
 
 
-def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, **others: Any) -> tuple[Option, ...]:
+def _refinements(
+    level: int, lookahead: int, offsets: int, sharpness: float, bonus: float, adapt: bool = False, **others: Any
+) -> tuple[Option, ...]:
     """The options of a code-length predictor: its codec's level and the refinements, with
-    the defaults given here (``others``: spans, primes, pool, ends)."""
+    the defaults given here (``others``: spans, primes, pool, ends); ``adapt`` where the
+    predictor can learn its sharpness online (the compressor families)."""
     others = {"spans": 16, "primes": 4, "pool": False, "ends": False} | others
     return (
         Option("level", int, level, "compression level"),
@@ -278,6 +281,7 @@ def _refinements(level: int, lookahead: int, offsets: int, sharpness: float, bon
         Option("primes", int, others["primes"], "views with the context's bytes shuffled in front (short contexts)"),
         Option("pool", bool, others["pool"], "bytes seen equally often share one length (the mean of a few)"),
         Option("ends", bool, others["ends"], "score a continuation's first 2 bytes and whole horizon, not each prefix"),
+        *((_ADAPT,) if adapt else ()),
         Option("paper", bool, False, "the paper's method: one step, whole-byte lengths"),
     )
 
@@ -306,11 +310,7 @@ for _name, _level, _help, _defaults, _module in (
             _name,
             f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
             _compressor(_name, f"gencomp.{_module}"),
-            (
-                *_refinements(_level, *_defaults, **(PPMD_OTHERS if _name == "ppmd" else {})),
-                _ADAPT,
-                *_fast_option(_name),
-            ),
+            (*_refinements(_level, *_defaults, adapt=True, **(PPMD_OTHERS if _name == "ppmd" else {})), *_fast_option(_name)),
             flags=("paper", "fast", "adapt") if _name in _FAST else ("paper", "adapt"),
         )
     )
