@@ -358,3 +358,24 @@ register(
         ),
     )
 )
+
+
+def _ppm(**options: Any) -> Predictor:
+    from gencomp.ppm import PpmPredictor
+
+    return PpmPredictor(**options)
+
+
+register(
+    Family(
+        "ppm",
+        "PPM: gencomp's own context model of bytes, orders 0..`order` with escapes and "
+        "exclusion over the window's counts; one call scores all 256 bytes",
+        _with_defaults("ppm", _ppm),
+        (
+            Option("order", int, 5, "bytes of context of the longest order (0..16)"),
+            Option("escape", str, "d", "escape estimate: d (PPMD: distinct / 2·total) or c (PPMC)"),
+            _WINDOW,
+        ),
+    )
+)
