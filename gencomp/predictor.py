@@ -369,12 +369,13 @@ def _ppm(**options: Any) -> Predictor:
 register(
     Family(
         "ppm",
-        "PPM: gencomp's own context model of bytes, orders 0..`order` with escapes and "
-        "exclusion over the window's counts; one call scores all 256 bytes",
+        "PPM: gencomp's own context model of bytes, orders 0..`order` of the window's counts "
+        "blended as interpolated Kneser-Ney; all 256 bytes in one call, about 5,000 B/s",
         _with_defaults("ppm", _ppm),
         (
             Option("order", int, 5, "bytes of context of the longest order (0..16)"),
-            Option("escape", str, "d", "escape estimate: d (PPMD: distinct / 2·total) or c (PPMC)"),
+            Option("discount", float, 0.8, "subtracted from each count and given to shorter contexts (0..1)"),
+            Option("strength", float, 0.1, "pseudo-count of shorter contexts in each order (>= 0)"),
             _WINDOW,
         ),
     )
