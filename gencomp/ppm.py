@@ -139,7 +139,7 @@ class PpmPredictor:
 
 def _step(old: bytes, window: bytes) -> int | None:
     """How many bytes ``window`` adds to ``old`` when it is ``old`` grown by them (and
-    cropped to the same window); None when it is not, or when the step is long."""
+    cropped to the same window); None when it is not, or slid by more than MAX_STEP."""
     if not old:
         return None
     if len(window) > len(old) and window.startswith(old):  # grew, not yet cropped
