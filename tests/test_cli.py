@@ -79,7 +79,7 @@ def test_force_overwrites(tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-m", "gzipp"], "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ngram, mix (see `gencomp models`)"),
+        (["-m", "gzipp"], "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ppm, ngram, mix (see `gencomp models`)"),
         (["-m", "gzip:level=11"], "gzip level must be 0..9, got 11"),
         (["-m", "png:width=0"], "png width must be 1..context_window (2048) pixels, got 0; a row must fit in the context (the paper's patches are 64 wide)"),
         (["-n", "-1"], "--length must be >= 0, got -1"),
@@ -197,7 +197,7 @@ def test_evaluate_does_not_overwrite_json_or_csv_without_force(tmp_path, tiny_da
         (["--json", "/nonexistent/dir/r.json"], "folder /nonexistent/dir does not exist"),
         (["--json", "same.out", "--csv", "same.out"], "--json and --csv both name same.out"),
         (["--seed", "-1", "--sample", "1"], "--seed must be >= 0, got -1"),
-        (["-m", "nosuch"], "unknown model 'nosuch'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ngram, mix (see `gencomp models`)"),
+        (["-m", "nosuch"], "unknown model 'nosuch'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ppm, ngram, mix (see `gencomp models`)"),
     ],
 )
 def test_evaluate_refuses_bad_outputs_and_models_before_any_work(args, message, tiny_data, tmp_path, monkeypatch):

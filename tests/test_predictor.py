@@ -72,7 +72,7 @@ def test_llm_takes_a_bare_model_name():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("gzipp", "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ngram, mix"),
+        ("gzipp", "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ppm, ngram, mix"),
         ("gzip:lvl=3", "gzip has no option 'lvl'"),
         ("gzip:paper,lookahead=4", "gzip:paper is the one-step paper method; drop lookahead"),
         ("gzip:level=high", "option level='high' is not a valid int"),
