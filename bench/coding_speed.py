@@ -17,7 +17,7 @@ import constriction
 import numpy as np
 
 from gencomp import coding, container, datasets
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 
 def predictor_rows(specs: list[str], data: bytes, chunk_size: int) -> None:

@@ -14,7 +14,7 @@ import argparse
 import time
 
 from gencomp import datasets, llm_scoring
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ import time
 
 from gencomp import coding, datasets
 from gencomp.llm import LLMPredictor
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 
 def encode_seconds(loaded_from: LLMPredictor, threads: int, data: bytes) -> float:

@@ -23,7 +23,8 @@ import numpy as np
 
 from compressor_xent import held_out_chunks, own_bits
 from gencomp.mixture import Mixture, component_specs, split_components
-from gencomp.predictor import Predictor, load_predictor
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 
 MIXES = (
     "mix:(gzip:fast)+ngram:order=2",

@@ -22,7 +22,8 @@ from typing import Any
 import ray
 
 from gencomp import coding, datasets, ray_pool, workers
-from gencomp.predictor import Predictor, load_predictor
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 
 
 def cold(pool: workers.Pool, predictor: Predictor, chunks: list[bytes], workers: int) -> tuple[list[float], list[Any]]:

@@ -23,7 +23,8 @@ except ImportError:  # older typer uses click itself
 
 from gencomp import ray_pool
 from gencomp.workers import Pool
-from gencomp.predictor import GencompError, Predictor
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
 from gencomp.render import printable_char
 
 stderr = Console(stderr=True, highlight=False)

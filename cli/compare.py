@@ -21,7 +21,8 @@ from rich.text import Text
 
 from gencomp import report
 from gencomp.continuation import Sampling, cheap_to_score, continue_audio, continue_image, drawn_bits
-from gencomp.predictor import Predictor, families
+from gencomp.predictor import Predictor
+from gencomp.spec import families
 from gencomp.render import ending, file_stem, image_comparison, markdown_comparison, png_bytes, printable, spectrograms, wav_bytes
 from gencomp.sampling import sample as draw_continuation
 from gencomp_cli.common import atomic_output, check_output, fail, open_in_browser, user_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from gencomp.predictor import families
+from gencomp.spec import families
 
 
 def models() -> None:

@@ -20,7 +20,8 @@ from rich.text import Text
 from gencomp import datasets
 from gencomp.continuation import Progress, Sampling, continue_audio, continue_image
 from gencomp.modalities import AUDIO_BITS, BUNDLED_AUDIO, PATCH_SHAPE, SAMPLE_RATE, Audio, crop_patch, load_audio, load_image
-from gencomp.predictor import Predictor, load_predictor
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 from gencomp.render import png_bytes, upscale, wav_bytes
 from gencomp.sampling import sample as draw_continuation
 from gencomp_cli.common import (

@@ -55,15 +55,8 @@ import zstandard
 from gencomp.literals import CANDIDATES, Literals, prime
 from gencomp.lookahead import continuations, marginalise
 from gencomp.mixture import METHOD_VERSION as MIX_VERSION, Experts, Mixture
-from gencomp.predictor import (
-    ALPHABET,
-    DEFAULT_CONTEXT_WINDOW,
-    GencompError,
-    SpecError,
-    crop,
-    from_code_lengths,
-    normalize,
-)
+from gencomp.errors import GencompError, SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, from_code_lengths, normalize
 from gencomp.deflate_bits import BitDeflate, c_library_version, DeflateState
 from gencomp.zstd_bits import content_bits
 

@@ -30,7 +30,9 @@ from typing import BinaryIO
 
 from gencomp import coding
 from gencomp.datasets import CHUNK_SIZE
-from gencomp.predictor import GencompError, Predictor, load_predictor
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 from gencomp.workers import Pool
 
 MAGIC = b"\x89GCZ\r\n\x1a\n"

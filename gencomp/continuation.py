@@ -24,7 +24,9 @@ import numpy as np
 
 from gencomp.coding import context
 from gencomp.modalities import AUDIO_BITS, SAMPLE_RATE, audio_to_bytes, bytes_to_audio
-from gencomp.predictor import GencompError, Predictor, parse_spec
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
+from gencomp.spec import parse_spec
 from gencomp.sampling import check_sampling, sample
 
 IMAGE_MODES = ("rows", "raster")

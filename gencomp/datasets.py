@@ -19,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 CHUNK_SIZE = 2048  # bytes: the paper's chunk size
 

@@ -9,7 +9,7 @@ import ctypes.util
 import threading
 import zlib
 
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 
 _MIN_LOOKAHEAD = 262  # zlib: MAX_MATCH + MIN_MATCH + 1

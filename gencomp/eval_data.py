@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Sequence, overload
 import numpy as np
 
 from gencomp import datasets, modalities
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 CHUNK_SIZE = datasets.CHUNK_SIZE
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}

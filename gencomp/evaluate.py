@@ -35,7 +35,8 @@ import zstandard
 from gencomp import coding, modalities
 # The data's and the results file's names stay importable from here, where they were first.
 from gencomp.eval_data import CHUNK_SIZE, Chunks, Modality, bundled_data, file_data, select
-from gencomp.predictor import Predictor, parse_spec
+from gencomp.predictor import Predictor
+from gencomp.spec import parse_spec
 from gencomp.workers import Pool, in_processes
 from gencomp.results_log import ChunkResult, RecordedRun, ResultsLog, read_results, results_header, run_settings, settings_differences
 

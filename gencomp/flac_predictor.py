@@ -27,7 +27,8 @@ import math
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 LN2 = math.log(2.0)
 FIXED = ((), (1,), (2, -1), (3, -3, 1), (4, -6, 4, -1))  # FLAC's fixed predictors, orders 0-4

@@ -37,7 +37,8 @@ from transformers import DynamicCache
 
 from gencomp.llm_bytes import ByteVocab, Split
 from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, GencompError, SpecError, crop, normalize
+from gencomp.errors import GencompError, SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
 FLOOR = 2.0**-12  # weight of the uniform distribution mixed in

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, GencompError
+from gencomp.errors import GencompError
+from gencomp.predictor import ALPHABET
 
 
 def escape_text(byte: int) -> bytes:

@@ -37,7 +37,9 @@ from typing import Callable
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, Predictor, SpecError, crop, load_predictor, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import ALPHABET, Predictor, crop, normalize
+from gencomp.spec import load_predictor
 
 METHOD_VERSION = 1  # bump when the same spec would give other numbers
 NODES = ALPHABET - 1  # internal nodes of the binary tree over the byte's bits

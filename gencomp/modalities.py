@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from gencomp import datasets
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 PATCH_SHAPE = (32, 64)  # rows, columns: 2048 bytes, one paper chunk
 SAMPLE_RATE = 16_000

@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop
+from gencomp.errors import SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop
 
 MAX_ORDER = 8  # longer contexts almost never repeat within a 2 KB window
 

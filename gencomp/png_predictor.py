@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from gencomp.compressors import GzipPredictor
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 FILTERS = ("none", "sub", "up", "average", "paeth")  # PNG's filter types 0-4, in order
 FIRST_ROW_FILTER = FILTERS.index("sub")

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, SpecError, crop, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 METHOD_VERSION = 1
 MAX_ORDER = 16

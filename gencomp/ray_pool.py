@@ -19,7 +19,9 @@ import os
 import socket
 from typing import Any, Callable, Iterable, Iterator
 
-from gencomp.predictor import GencompError, Predictor, load_predictor, parse_spec
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor, parse_spec
 
 IN_FLIGHT = 2  # tasks queued per actor: it never waits for the next, the driver holds few
 RESTARTS = 3  # times a dead actor is restarted (and its unfinished tasks run again)

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from gencomp.eval_data import CHUNK_SIZE, Chunks, Modality
-from gencomp.predictor import GencompError, Predictor
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
 
 RESULTS_FORMAT = "gencomp evaluate results"
 RESULTS_VERSION = 1

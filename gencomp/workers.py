@@ -18,7 +18,8 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
-from gencomp.predictor import Predictor, load_predictor
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 
 # Maps task(predictor, *arguments[i]) over the items in `workers` workers, yielding (i, result)
 # as each finishes: the local process pool (in_processes) or a cluster's (gencomp.ray_pool).

@@ -17,7 +17,7 @@ import pytest
 
 from gencomp import container
 from gencomp.datasets import text_corpus
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 GENCOMP = str(Path(sys.executable).with_name("gencomp"))
 SLOW = "zstd:fast"  # a few hundred bytes a second: slow enough to interrupt, quick to set up

@@ -16,7 +16,8 @@ from gencomp import coding, datasets, modalities
 from gencomp.evaluate import _flac, _png
 from gencomp.flac_predictor import rice_bits, zigzag
 from gencomp.png_predictor import FILTERS, PngPredictor
-from gencomp.predictor import SpecError, check_logprobs
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from gencomp import coding
 from gencomp.datasets import bundled_image, bundled_speech, text_corpus
 from gencomp.modalities import audio_to_bytes, image_patches, read_audio, to_7bit, to_grayscale
 from gencomp.llm import LLMPredictor
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 # Small context windows keep the compressor predictors fast (a few ms a byte).
 FAST_SPECS = ["gzip:context_window=32", "zstd:context_window=32", "bz2:context_window=32", "lzma:level=0,context_window=32"]

@@ -15,7 +15,8 @@ import gencomp
 from gencomp import coding
 from gencomp.compressors import METHOD_VERSION, THREADS_FROM, GzipPredictor
 from gencomp.literals import Literals
-from gencomp.predictor import SpecError, check_logprobs, from_code_lengths
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs, from_code_lengths
 
 COMPRESSORS = ["gzip", "zstd", "lzma", "bz2"]
 # the codecs called here directly, not through the predictors' own ``compress``

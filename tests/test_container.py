@@ -20,7 +20,7 @@ from gencomp.container import (
     UnknownVersion,
 )
 from gencomp.datasets import text_corpus
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 SPEC = "zstd:context_window=16"
 

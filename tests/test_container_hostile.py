@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from gencomp import coding, container
 from gencomp.container import ContainerError, Corrupted
 from gencomp.datasets import text_corpus
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 
 SPEC = "gzip:paper,context_window=32"  # the case; also fast enough for many examples
 BOUNDED = settings(

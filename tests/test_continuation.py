@@ -10,7 +10,7 @@ from gencomp import load_predictor
 from gencomp.coding import encode_chunk
 from gencomp.continuation import Sampling, continue_audio, continue_image, drawn_bits, fill, image_mask
 from gencomp.modalities import SAMPLE_RATE, audio_to_bytes, crop_patch, load_audio, load_image
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 SEED = Sampling(seed=7)
 

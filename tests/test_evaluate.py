@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from gencomp import coding, datasets
 from gencomp import evaluate as ev
 from gencomp.modalities import bytes_to_audio, to_7bit
-from gencomp.predictor import GencompError, load_predictor
+from gencomp.errors import GencompError
+from gencomp.spec import load_predictor
 from gencomp_cli.main import app
 from peak_memory import gencomp_with_peak
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from gencomp import datasets, workers
 from gencomp import evaluate as ev
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 from gencomp_cli.main import app
 
 SPEC = "zstd:paper"  # fast, and its rates differ from chunk to chunk

@@ -14,7 +14,8 @@ import gencomp
 from gencomp import llm_loading
 from gencomp.llm import FLOOR, LLMPredictor
 from gencomp.llm_scoring import token_level_bits
-from gencomp.predictor import ALPHABET, GencompError, check_logprobs
+from gencomp.errors import GencompError
+from gencomp.predictor import ALPHABET, check_logprobs
 
 MISSING = bytes([0x04, 0x06, 0x13, 0x14, 0x16, 0x1D, 0xC0, 0xC1, 0xF1, 0xF2, *range(0xF5, 0x100)])
 

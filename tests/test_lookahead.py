@@ -14,7 +14,8 @@ from gencomp import coding
 from gencomp.literals import CANDIDATES, PRIME_BYTES, prime
 from gencomp.deflate_bits import BitDeflate
 from gencomp.lookahead import continuations, marginalise, suggested_spans
-from gencomp.predictor import SpecError, check_logprobs, from_code_lengths, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs, from_code_lengths, normalize
 
 REFINED = ["gzip", "zstd", "lzma", "bz2", "gzip:lookahead=4,offsets=2", "zstd:lookahead=0,offsets=1"]
 

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 import gencomp
 from gencomp import coding
 from gencomp.mixture import Mixture, leaf_logprobs, node_logits
-from gencomp.predictor import SpecError, check_logprobs, load_predictor, normalize
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs, normalize
+from gencomp.spec import load_predictor
 from gencomp_cli.main import app
 
 CHEAP = "mix:ngram:order=1+ngram:order=3"

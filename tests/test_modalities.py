@@ -20,7 +20,7 @@ from gencomp.modalities import (
     to_7bit,
     to_grayscale,
 )
-from gencomp.predictor import GencompError
+from gencomp.errors import GencompError
 
 RNG = np.random.default_rng(0)
 

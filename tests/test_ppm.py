@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 import gencomp
 from gencomp import container, datasets
-from gencomp.predictor import SpecError, check_logprobs
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs
 from gencomp_cli.main import app
 
 

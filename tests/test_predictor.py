@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 import gencomp
-from gencomp.predictor import (
-    SpecError,
-    check_logprobs,
-    crop,
-    from_code_lengths,
-    normalize,
-    parse_spec,
-)
+from gencomp.errors import SpecError
+from gencomp.predictor import check_logprobs, crop, from_code_lengths, normalize
+from gencomp.spec import parse_spec
 
 COMPRESSORS = ["gzip", "zstd", "lzma", "bz2"]
 

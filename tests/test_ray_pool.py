@@ -22,7 +22,9 @@ from typer.testing import CliRunner
 from gencomp import coding, container, datasets
 from gencomp import evaluate as ev
 from gencomp import ray_pool
-from gencomp.predictor import GencompError, Predictor, load_predictor
+from gencomp.errors import GencompError
+from gencomp.predictor import Predictor
+from gencomp.spec import load_predictor
 from gencomp_cli.main import app
 
 SPEC = "zstd:paper"

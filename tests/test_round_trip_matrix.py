@@ -11,7 +11,7 @@ import pytest
 from gencomp import coding, container
 from gencomp.llm import LLMPredictor
 from gencomp.modalities import to_7bit
-from gencomp.predictor import load_predictor
+from gencomp.spec import load_predictor
 from test_coding import samples
 
 FAMILIES = ["gzip", "zstd", "lzma", "bz2"]
