@@ -107,7 +107,7 @@ def test_rates_are_plausible():
     well below 60% (gzip itself: about 48% on 2 KB chunks, the paper's Table 1), and
     nothing compresses random bytes (the first chunk of the bundled random set)."""
     gzip = load_predictor("gzip:fast")
-    text, _, _, noise = ev.bundled_data(random_bytes=1024)
+    text, _, _, noise = ev.bundled_data(random_bytes=2048)
     assert (text.name, noise.name) == ("text", "random")
     assert 20 < ev.evaluate_predictor(gzip, ev.select(text, sample=1, seed=3)).rate < 60
     assert ev.evaluate_predictor(gzip, noise).rate >= 99
