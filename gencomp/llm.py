@@ -13,7 +13,7 @@ uniform distribution so that every byte stays codable. A byte with no beam mass 
 the beam from its heaviest hypothesis.
 
 Each node of the tree of token sequences keeps its own keys and values; a model step
-loads its parent's path into one ``DynamicCache`` and runs the new token, so the coder's
+loads its parent's path into one cache (``gencomp.llm_step``) and runs the new token, so the coder's
 left-to-right calls cost about one step per token hypothesis. A sequence holding less
 than ``STEP_MIN`` of the beam is scored with its nearest computed ancestor's
 distributions instead. Calls that extend the previous context walk the new bytes; others
@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import transformers
-from transformers import DynamicCache
 
 from gencomp.llm_bytes import ByteVocab, Split
 from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
+from gencomp.llm_step import new_steps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, GencompError, SpecError, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
@@ -48,7 +48,7 @@ MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
 
 class _Node:
     """A token sequence: its last token, the parent sequence, that token's keys and values
-    (one (k, v) pair per layer), and, while the beam needs them, the next-token
+    (all layers in one tensor), and, while the beam needs them, the next-token
     probabilities in the vocabulary's sorted order and the first-byte masses."""
 
     __slots__ = ("parent", "token", "depth", "kv", "p", "first")
@@ -57,7 +57,7 @@ class _Node:
         self.parent = parent
         self.token = token
         self.depth = 1 if parent is None else parent.depth + 1
-        self.kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.kv: torch.Tensor | None = None  # [layers, 2, kv_heads, 1, head_dim]
         self.p: np.ndarray | None = None
         self.first: np.ndarray | None = None  # M(b) / M("") for all b: a token starts with b
 
@@ -123,8 +123,8 @@ class LLMPredictor:
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.bos = self._start_token()
         self._root = _Node(None, self.bos)  # every token sequence starts here
-        self._cache_path: list[_Node] = []
-        self._cache: DynamicCache | None = None
+        self._steps = new_steps(self.loaded)  # one model step on a key/value cache
+        self._cache_path: list[_Node] = []  # the token sequence that cache holds
         self._beam: list[_Hypothesis] = []
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
@@ -146,7 +146,8 @@ class LLMPredictor:
         return (
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
             f"cpu={torch.backends.cpu.get_cpu_capability()} threads={self.threads or 'default'} "
-            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1"
+            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1 "
+            f"step={self._steps.name}"
         )
 
     def __repr__(self) -> str:
@@ -344,51 +345,36 @@ class LLMPredictor:
         with torch_threads(self.threads):
             self._set_probs(node, self._forward(chain))
 
-    @torch.inference_mode()
     def _forward(self, chain: list[_Node]) -> torch.Tensor:
         """Run ``chain``'s tokens after their parent's path; store their keys and values.
         Returns the logits after the last token."""
         self.model_steps += 1
-        device = self.loaded.device
         if not self.kv_cache:
-            ids = torch.tensor([[n.token for n in chain[-1].path()]], device=device)
-            return self.model(input_ids=ids, use_cache=False).logits[0, -1]
-        cache = self._cache_for(chain[0].parent)
-        ids = torch.tensor([[n.token for n in chain]], device=device)
-        logits = self.model(input_ids=ids, cache=cache, use_cache=True).logits[0, -1]
+            self._load(None)
+            return self._steps.run([n.token for n in chain[-1].path()])[0]
+        self._load(chain[0].parent)
+        logits, kv = self._steps.run([n.token for n in chain])
         if chain[0].kv is not None:  # a recomputation: the stored entries stay the truth
-            cache.crop(-len(chain))
+            self._steps.crop(len(self._cache_path))
             return logits
-        start = len(self._cache_path)
         for i, node in enumerate(chain):
-            node.kv = [
-                (layer.keys[:, :, start + i : start + i + 1].clone(), layer.values[:, :, start + i : start + i + 1].clone())
-                for layer in cache.layers
-            ]
+            node.kv = kv[:, :, :, i : i + 1]
         self._cache_path = self._cache_path + chain
         return logits
 
-    def _cache_for(self, parent: _Node | None) -> DynamicCache:
-        """The DynamicCache holding exactly ``parent``'s path (stored entries, no compute)."""
+    def _load(self, parent: _Node | None) -> None:
+        """Make the step cache hold exactly ``parent``'s path (stored entries, no compute)."""
         path = parent.path() if parent is not None else []
         common = 0
         for have, want in zip(self._cache_path, path):
             if have is not want:
                 break
             common += 1
-        if self._cache is None or common == 0:
-            self._cache, self._cache_path = DynamicCache(config=self.model.config), []
-        elif common < len(self._cache_path):
-            self._cache.crop(common - len(self._cache_path))
-            self._cache_path = self._cache_path[:common]
+        self._steps.crop(common)
+        self._cache_path = self._cache_path[:common]
         if len(path) > common:
-            fresh = path[common:]
-            for layer in range(len(fresh[0].kv)):
-                keys = torch.cat([n.kv[layer][0] for n in fresh], dim=-2)
-                values = torch.cat([n.kv[layer][1] for n in fresh], dim=-2)
-                self._cache.update(keys, values, layer)
+            self._steps.append(torch.cat([n.kv for n in path[common:]], dim=3))
             self._cache_path = path
-        return self._cache
 
     def _set_probs(self, node: _Node, logits: torch.Tensor) -> None:
         probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
