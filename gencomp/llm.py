@@ -276,12 +276,11 @@ class LLMPredictor:
                 h.ends = end / total
                 if end > 0.0:
                     h.end_node = _Node(h.node, self.vocab.token_of(h.split))
-            if h.ends > 0.0 and h.after is None and not lazy:
-                if w * h.ends >= step_min:
-                    self._ensure(h.end_node)
-                    h.after = h.end_node.first
-                else:
-                    h.after = h.first
+        if not lazy:
+            filling = [(h, w * h.ends >= step_min) for h, w in zip(self._beam, weights) if h.ends > 0.0 and h.after is None]
+            self._ensure_all([h.end_node for h, stepped in filling if stepped])
+            for h, stepped in filling:
+                h.after = h.end_node.first if stepped else h.first
         return weights
 
     def _observe(self, byte: int) -> None:
@@ -344,6 +343,48 @@ class LLMPredictor:
             chain.insert(0, chain[0].parent)
         with torch_threads(self.threads):
             self._set_probs(node, self._forward(chain))
+
+    def _ensure_all(self, nodes: list[_Node]) -> None:
+        """``_ensure`` for several token ends of the beam at once: one forward pass where
+        the step runs token trees (the ends' parents computed, their own keys not), since
+        a step streams every weight whatever the number of tokens. (A subclass whose
+        ``_ensure`` stores no keys, as llm_scoring's, always steps them one by one.)"""
+        todo = [n for n in nodes if n.p is None]
+        if len(todo) < 2 or not self.kv_cache or not self._steps.runs_trees or any(
+            n.kv is not None or n.parent is None or n.parent.kv is None for n in todo
+        ):
+            for node in todo:
+                self._ensure(node)
+            return
+        with torch_threads(self.threads):
+            for node, logits in zip(todo, self._forward_tree(todo)):
+                self._set_probs(node, logits)
+
+    def _forward_tree(self, nodes: list[_Node]) -> torch.Tensor:
+        """Run one new token after each node's parent in one pass: the cache holds the
+        parents' common path, then the rest of each parent's path once; each token sees
+        the common path, its parent's rest and itself. Stores their keys and values;
+        returns the logits after each."""
+        self.model_steps += 1
+        paths = [n.parent.path() for n in nodes]
+        common = 0
+        while all(len(p) > common and p[common] is paths[0][common] for p in paths):
+            common += 1
+        self._load(paths[0][common - 1])
+        rest = list({id(n): n for p in paths for n in p[common:]}.values())
+        slot = {id(n): common + i for i, n in enumerate(rest)}
+        if rest:
+            self._steps.append(torch.cat([n.kv for n in rest], dim=3))
+        mask = torch.zeros(len(nodes), common + len(rest) + len(nodes), dtype=torch.bool)
+        mask[:, :common] = True
+        for i, path in enumerate(paths):
+            mask[i, [slot[id(n)] for n in path[common:]] + [common + len(rest) + i]] = True
+        positions = torch.tensor([n.depth - 1 for n in nodes])
+        logits, kv = self._steps.run_tree([n.token for n in nodes], positions, mask.to(self.loaded.device))
+        for i, node in enumerate(nodes):
+            node.kv = kv[:, :, :, i : i + 1]
+        self._steps.crop(common)  # the cache holds the common path again
+        return logits
 
     def _forward(self, chain: list[_Node]) -> torch.Tensor:
         """Run ``chain``'s tokens after their parent's path; store their keys and values.

@@ -35,6 +35,7 @@ class TransformersSteps:
     """The model's own forward pass on a ``DynamicCache``."""
 
     name = "transformers"
+    runs_trees = False  # no run_tree: the predictor steps token ends one by one
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.model = loaded.model
@@ -70,6 +71,7 @@ class LlamaSteps:
     """A Llama decoder step on fused, transposed weights and a pre-allocated cache."""
 
     name = f"fused-llama{FUSED_VERSION}"
+    runs_trees = True
 
     def __init__(self, loaded: LoadedModel) -> None:
         if loaded.step_weights is None:
@@ -100,8 +102,22 @@ class LlamaSteps:
     @torch.inference_mode()
     def run(self, tokens: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         start, end = self.length, self.length + len(tokens)
+        mask = None if len(tokens) == 1 or start == 0 else self.w.causal_mask(len(tokens), end)
+        logits, kv = self._run(tokens, torch.arange(start, end), mask, slice(-1, None))
+        return logits[0], kv
+
+    @torch.inference_mode()
+    def run_tree(self, tokens: list[int], positions: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run ``tokens`` at ``positions``, each attending to the cached and new slots
+        ``mask`` allows (None: all cached ones and the causal new ones); returns the logits
+        after every token and their cache entries."""
+        return self._run(tokens, positions, mask, slice(None))
+
+    def _run(self, tokens: list[int], positions: torch.Tensor, mask: torch.Tensor | None, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        start, end = self.length, self.length + len(tokens)
         self._reserve(end)
-        logits = self.w.forward(torch.tensor(tokens, device=self.w.device), self.cache, start)
+        ids = torch.tensor(tokens, device=self.w.device)
+        logits = self.w.forward(ids, positions.to(self.w.device), self.cache, start, mask, rows)
         self.length = end
         return logits, self.cache[:, :, :, start:end].clone()
 
@@ -153,11 +169,15 @@ class _FusedLlama:
         half = self.head_dim // 2
         return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
 
-    def forward(self, ids: torch.Tensor, cache: torch.Tensor, start: int) -> torch.Tensor:
-        """Run ``ids`` at positions ``start``… on ``cache`` (filled in); logits after the last."""
+    def forward(
+        self, ids: torch.Tensor, positions: torch.Tensor, cache: torch.Tensor, start: int, mask: torch.Tensor | None, rows: slice
+    ) -> torch.Tensor:
+        """Run ``ids`` at ``positions`` into cache slots ``start``… (filled in) under the
+        attention ``mask`` (None: every cached slot, and causal among the new tokens);
+        returns the logits after the tokens ``rows`` picks."""
         n, h, kvh, d = len(ids), self.heads, self.kv_heads, self.head_dim
         end = start + n
-        angles = torch.outer(torch.arange(start, end, device=self.device, dtype=torch.float32), self.inv_freq)
+        angles = torch.outer(positions.float(), self.inv_freq)
         angles = torch.cat((angles, angles), dim=-1)
         cos, sin = angles.cos().to(self.dtype), angles.sin().to(self.dtype)
         x = self.embed[ids]
@@ -171,16 +191,16 @@ class _FusedLlama:
                 self._rope(q, cos, sin).unsqueeze(0),
                 cache[i, 0, :, :end].unsqueeze(0),
                 cache[i, 1, :, :end].unsqueeze(0),
-                is_causal=n > 1 and start == 0,
-                attn_mask=None if n == 1 or start == 0 else self._mask(n, end),
+                attn_mask=mask,
+                is_causal=mask is None and n > 1,  # only with an empty cache (see LlamaSteps.run)
                 enable_gqa=True,
             )
             x = x + attended[0].transpose(0, 1).reshape(n, h * d) @ out
             y = self._norm(x, norm2) @ gate_up
             x = x + (F.silu(y[:, : self.hidden]) * y[:, self.hidden :]) @ down
-        return (self._norm(x[-1:], self.norm) @ self.head)[0]
+        return self._norm(x[rows], self.norm) @ self.head
 
-    def _mask(self, n: int, end: int) -> torch.Tensor:
+    def causal_mask(self, n: int, end: int) -> torch.Tensor:
         """Causal mask for ``n`` new tokens after ``end - n`` cached ones."""
         return torch.ones(n, end, dtype=torch.bool, device=self.device).tril(end - n)
 
