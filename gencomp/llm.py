@@ -36,7 +36,7 @@ import transformers
 
 from gencomp.llm_bytes import ByteVocab, Split
 from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
-from gencomp.llm_step import new_steps
+from gencomp.llm_step import TreeSteps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, GencompError, SpecError, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
@@ -123,13 +123,16 @@ class LLMPredictor:
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.bos = self._start_token()
         self._root = _Node(None, self.bos)  # every token sequence starts here
-        self._steps = new_steps(self.loaded)  # one model step on a key/value cache
-        self._cache_path: list[_Node] = []  # the token sequence that cache holds
+        self._tree = TreeSteps(self.loaded, kv_cache)  # model steps on the tree's sequences
         self._beam: list[_Hypothesis] = []
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
         self._result: np.ndarray | None = None
-        self.model_steps = 0  # forward passes run (for benchmarks)
+
+    @property
+    def model_steps(self) -> int:
+        """Forward passes run (for benchmarks)."""
+        return self._tree.passes
 
     @property
     def spec(self) -> str:
@@ -147,7 +150,7 @@ class LLMPredictor:
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
             f"cpu={torch.backends.cpu.get_cpu_capability()} threads={self.threads or 'default'} "
             f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1 "
-            f"step={self._steps.name}"
+            f"step={self._tree.steps.name}"
         )
 
     def __repr__(self) -> str:
@@ -342,7 +345,7 @@ class LLMPredictor:
         while self.kv_cache and chain[0].kv is None and chain[0].parent is not None and chain[0].parent.kv is None:
             chain.insert(0, chain[0].parent)
         with torch_threads(self.threads):
-            self._set_probs(node, self._forward(chain))
+            self._set_probs(node, self._tree.run(chain))
 
     def _ensure_all(self, nodes: list[_Node]) -> None:
         """``_ensure`` for several token ends of the beam at once: one forward pass where
@@ -350,72 +353,15 @@ class LLMPredictor:
         a step streams every weight whatever the number of tokens. (A subclass whose
         ``_ensure`` stores no keys, as llm_scoring's, always steps them one by one.)"""
         todo = [n for n in nodes if n.p is None]
-        if len(todo) < 2 or not self.kv_cache or not self._steps.runs_trees or any(
+        if len(todo) < 2 or not self.kv_cache or not self._tree.steps.runs_trees or any(
             n.kv is not None or n.parent is None or n.parent.kv is None for n in todo
         ):
             for node in todo:
                 self._ensure(node)
             return
         with torch_threads(self.threads):
-            for node, logits in zip(todo, self._forward_tree(todo)):
+            for node, logits in zip(todo, self._tree.run_tree(todo)):
                 self._set_probs(node, logits)
-
-    def _forward_tree(self, nodes: list[_Node]) -> torch.Tensor:
-        """Run one new token after each node's parent in one pass: the cache holds the
-        parents' common path, then the rest of each parent's path once; each token sees
-        the common path, its parent's rest and itself. Stores their keys and values;
-        returns the logits after each."""
-        self.model_steps += 1
-        paths = [n.parent.path() for n in nodes]
-        common = 0
-        while all(len(p) > common and p[common] is paths[0][common] for p in paths):
-            common += 1
-        self._load(paths[0][common - 1])
-        rest = list({id(n): n for p in paths for n in p[common:]}.values())
-        slot = {id(n): common + i for i, n in enumerate(rest)}
-        if rest:
-            self._steps.append(torch.cat([n.kv for n in rest], dim=3))
-        mask = torch.zeros(len(nodes), common + len(rest) + len(nodes), dtype=torch.bool)
-        mask[:, :common] = True
-        for i, path in enumerate(paths):
-            mask[i, [slot[id(n)] for n in path[common:]] + [common + len(rest) + i]] = True
-        positions = torch.tensor([n.depth - 1 for n in nodes])
-        logits, kv = self._steps.run_tree([n.token for n in nodes], positions, mask.to(self.loaded.device))
-        for i, node in enumerate(nodes):
-            node.kv = kv[:, :, :, i : i + 1]
-        self._steps.crop(common)  # the cache holds the common path again
-        return logits
-
-    def _forward(self, chain: list[_Node]) -> torch.Tensor:
-        """Run ``chain``'s tokens after their parent's path; store their keys and values.
-        Returns the logits after the last token."""
-        self.model_steps += 1
-        if not self.kv_cache:
-            self._load(None)
-            return self._steps.run([n.token for n in chain[-1].path()])[0]
-        self._load(chain[0].parent)
-        logits, kv = self._steps.run([n.token for n in chain])
-        if chain[0].kv is not None:  # a recomputation: the stored entries stay the truth
-            self._steps.crop(len(self._cache_path))
-            return logits
-        for i, node in enumerate(chain):
-            node.kv = kv[:, :, :, i : i + 1]
-        self._cache_path = self._cache_path + chain
-        return logits
-
-    def _load(self, parent: _Node | None) -> None:
-        """Make the step cache hold exactly ``parent``'s path (stored entries, no compute)."""
-        path = parent.path() if parent is not None else []
-        common = 0
-        for have, want in zip(self._cache_path, path):
-            if have is not want:
-                break
-            common += 1
-        self._steps.crop(common)
-        self._cache_path = self._cache_path[:common]
-        if len(path) > common:
-            self._steps.append(torch.cat([n.kv for n in path[common:]], dim=3))
-            self._cache_path = path
 
     def _set_probs(self, node: _Node, logits: torch.Tensor) -> None:
         probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()

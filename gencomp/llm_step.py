@@ -16,6 +16,7 @@ and extended by a forward pass. Two implementations, the same three methods:
 - ``TransformersSteps`` for every other model: the model's own forward on a DynamicCache.
 
 A cache entry is a tensor ``[layers, 2 (keys, values), kv_heads, positions, head_dim]``.
+``TreeSteps`` moves one such cache between the sequences of a token tree.
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ class LlamaSteps:
         start, end = self.length, self.length + len(tokens)
         self._reserve(end)
         ids = torch.tensor(tokens, device=self.w.device)
+        mask = None if mask is None else mask.to(self.w.device)
         logits = self.w.forward(ids, positions.to(self.w.device), self.cache, start, mask, rows)
         self.length = end
         return logits, self.cache[:, :, :, start:end].clone()
@@ -221,3 +223,72 @@ def supports_fused(config: Any) -> bool:
 def new_steps(loaded: LoadedModel) -> LlamaSteps | TransformersSteps:
     """The fastest step this model supports."""
     return LlamaSteps(loaded) if supports_fused(loaded.model.config) else TransformersSteps(loaded)
+
+
+class TreeSteps:
+    """Model steps for the nodes of a tree of token sequences (``gencomp.llm._Node``:
+    ``token``, ``parent``, ``depth``, stored ``kv``, ``path()``). The step cache holds
+    one path at a time, moved by cropping and refilling stored keys and values."""
+
+    def __init__(self, loaded: LoadedModel, kv_cache: bool = True) -> None:
+        self.steps = new_steps(loaded)
+        self.kv_cache = kv_cache  # False: every step recomputes its whole sequence
+        self.path: list[Any] = []  # the nodes the cache holds
+        self.passes = 0  # forward passes run
+
+    def run(self, chain: list[Any]) -> torch.Tensor:
+        """Run ``chain``'s tokens after their parent's path; store their keys and values.
+        Returns the logits after the last token."""
+        self.passes += 1
+        if not self.kv_cache:
+            self.load(None)
+            return self.steps.run([n.token for n in chain[-1].path()])[0]
+        self.load(chain[0].parent)
+        logits, kv = self.steps.run([n.token for n in chain])
+        if chain[0].kv is not None:  # a recomputation: the stored entries stay the truth
+            self.steps.crop(len(self.path))
+            return logits
+        for i, node in enumerate(chain):
+            node.kv = kv[:, :, :, i : i + 1]
+        self.path = self.path + chain
+        return logits
+
+    def run_tree(self, nodes: list[Any]) -> torch.Tensor:
+        """Run one new token after each node's parent in one pass: the cache holds the
+        parents' common path, then the rest of each parent's path once; each token sees
+        the common path, its parent's rest and itself. Stores their keys and values;
+        returns the logits after each."""
+        self.passes += 1
+        paths = [n.parent.path() for n in nodes]
+        common = 0
+        while all(len(p) > common and p[common] is paths[0][common] for p in paths):
+            common += 1
+        self.load(paths[0][common - 1])
+        rest = list({id(n): n for p in paths for n in p[common:]}.values())
+        slot = {id(n): common + i for i, n in enumerate(rest)}
+        if rest:
+            self.steps.append(torch.cat([n.kv for n in rest], dim=3))
+        mask = torch.zeros(len(nodes), common + len(rest) + len(nodes), dtype=torch.bool)
+        mask[:, :common] = True
+        for i, path in enumerate(paths):
+            mask[i, [slot[id(n)] for n in path[common:]] + [common + len(rest) + i]] = True
+        positions = torch.tensor([n.depth - 1 for n in nodes])
+        logits, kv = self.steps.run_tree([n.token for n in nodes], positions, mask)
+        for i, node in enumerate(nodes):
+            node.kv = kv[:, :, :, i : i + 1]
+        self.steps.crop(common)  # the cache holds the common path again
+        return logits
+
+    def load(self, parent: Any) -> None:
+        """Make the cache hold exactly ``parent``'s path (stored entries, no compute)."""
+        path = parent.path() if parent is not None else []
+        common = 0
+        for have, want in zip(self.path, path):
+            if have is not want:
+                break
+            common += 1
+        self.steps.crop(common)
+        self.path = self.path[:common]
+        if len(path) > common:
+            self.steps.append(torch.cat([n.kv for n in path[common:]], dim=3))
+            self.path = path

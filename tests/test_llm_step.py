@@ -38,12 +38,12 @@ def test_fused_steps_give_transformers_distributions(llm_predictor: LLMPredictor
     start = 0 if kind == "prose" else 280
     fused = LLMPredictor(loaded=llm_predictor.loaded)
     reference = LLMPredictor(loaded=llm_predictor.loaded)
-    reference._steps = TransformersSteps(llm_predictor.loaded)
+    reference._tree.steps = TransformersSteps(llm_predictor.loaded)
     ours, theirs = walk(fused, data, start), walk(reference, data, start)
     assert fused.model_steps <= reference.model_steps  # token ends share tree passes
     assert max(float(np.max(np.abs(a - b))) for a, b in zip(ours, theirs)) < 1e-3
     if kind != "prose":
-        assert fused._steps.cache.shape[3] > 256
+        assert fused._tree.steps.cache.shape[3] > 256
 
 
 def test_a_fused_step_stores_transformers_keys_and_values(llm_predictor: LLMPredictor, prose: bytes) -> None:
@@ -65,7 +65,7 @@ def test_token_ends_in_one_tree_pass_match_separate_steps(llm_predictor: LLMPred
     firsts = []
     for predictor in (LLMPredictor(loaded=llm_predictor.loaded), LLMPredictor(loaded=llm_predictor.loaded)):
         if not firsts:
-            predictor._steps = TransformersSteps(llm_predictor.loaded)
+            predictor._tree.steps = TransformersSteps(llm_predictor.loaded)
         base = predictor._extend(predictor._root, ids[:-4])
         branches = [predictor._extend(base, ids[-4:-2]), predictor._extend(base, ids[-4:-3]), base]
         ends = [_Node(parent, token) for parent, token in zip(branches, ids[-3:])]
