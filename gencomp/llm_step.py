@@ -52,6 +52,7 @@ class TransformersSteps:
             self.cache.crop(length - self.length)
         self.length = length
 
+    @torch.inference_mode()
     def append(self, kv: torch.Tensor) -> None:
         """Put stored entries after the cached positions."""
         for layer, entry in enumerate(kv):
@@ -75,15 +76,22 @@ class LlamaSteps:
     runs_trees = True
 
     def __init__(self, loaded: LoadedModel) -> None:
-        if loaded.step_weights is None:
-            loaded.step_weights = _FusedLlama(loaded.model)
-        self.w: _FusedLlama = loaded.step_weights
-        self.cache = self.w.new_cache(256)
+        self.loaded = loaded
+        self.cache: torch.Tensor | None = None  # made, with the weights, by the first step
         self.length = 0
+
+    @property
+    def w(self) -> _FusedLlama:
+        """The fused weights, built once per loaded model (a predictor that never steps,
+        as llm_scoring's, never pays for them)."""
+        if self.loaded.step_weights is None:
+            self.loaded.step_weights = _FusedLlama(self.loaded.model)
+        return self.loaded.step_weights
 
     def crop(self, length: int) -> None:
         self.length = length
 
+    @torch.inference_mode()  # the cache is made in a step, so it is an inference tensor
     def append(self, kv: torch.Tensor) -> None:
         end = self.length + kv.shape[3]
         self._reserve(end)
@@ -92,6 +100,8 @@ class LlamaSteps:
 
     def _reserve(self, length: int) -> None:
         """Double the cache's capacity until ``length`` positions fit."""
+        if self.cache is None:
+            self.cache = self.w.new_cache(256)
         capacity = self.cache.shape[3]
         if length > capacity:
             while capacity < length:
