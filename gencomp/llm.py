@@ -13,8 +13,11 @@ uniform distribution so that every byte stays codable. A byte with no beam mass 
 the beam from its heaviest hypothesis.
 
 Each node of the tree of token sequences keeps its own keys and values; a model step
-loads its parent's path into one cache (``gencomp.llm_step``) and runs the new token, so the coder's
-left-to-right calls cost about one step per token hypothesis. A sequence holding less
+loads its parent's path into one cache (``gencomp.llm_step``) and runs the new token, so
+the coder's left-to-right calls cost about one step per token hypothesis; the token ends
+one byte's distribution needs share one tree pass where the step supports it (the
+result then depends on which ends were batched: deterministic, and in the fingerprint's
+``step=``). A sequence holding less
 than ``STEP_MIN`` of the beam is scored with its nearest computed ancestor's
 distributions instead. Calls that extend the previous context walk the new bytes; others
 anchor afresh (on the last half window when the window is full).

@@ -2,21 +2,21 @@
 
 ``LLMPredictor`` moves its cache between token sequences of a tree (its beam), so a cache
 here is a stack of positions that can be cropped, refilled with stored keys and values,
-and extended by a forward pass. Two implementations, the same three methods:
+and extended by a forward pass (``TreeSteps`` does the moving). Two implementations:
 
 - ``LlamaSteps`` for Llama-architecture models (the bundled SmolLM2): the decoder written
   out in plain torch (nanoGPT-style) with q/k/v and gate/up fused into one matrix each,
-  every matrix stored transposed (K×N, contiguous), and one pre-allocated cache tensor
-  that grows by doubling. Profiled with one torch thread (bench/llm_speed.py), a
-  transformers step spent ~82% of its time in ``aten::mm`` and the rest in per-module
-  overhead and DynamicCache concatenation; MKL's 1-row products stream a K×N matrix
-  faster than an N×K one on this CPU (about 1.3×), and 5 products per layer instead of 7
-  read the same bytes in fewer, longer runs. The fused copies cost one more set of
-  weights in memory (538 MB fp32 for SmolLM2), built on the first step.
+  every matrix stored transposed (K×N, contiguous), one pre-allocated cache tensor that
+  grows by doubling, and ``run_tree``: several new tokens on different branches in one
+  pass (a step streams every weight whatever the number of tokens). With one torch
+  thread ``aten::mm`` is 82% of a transformers step and 87% of this one; MKL's 1-row
+  products read a K×N matrix about 1.3× faster than an N×K one on this CPU. This step
+  takes 0.64–0.70× the time of transformers' (bench/llm_speed.py, bench/README.md). The
+  fused copies cost one more set of weights in memory (538 MB fp32 for SmolLM2), built
+  on the first step.
 - ``TransformersSteps`` for every other model: the model's own forward on a DynamicCache.
 
 A cache entry is a tensor ``[layers, 2 (keys, values), kv_heads, positions, head_dim]``.
-``TreeSteps`` moves one such cache between the sequences of a token tree.
 """
 
 from __future__ import annotations
