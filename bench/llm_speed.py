@@ -5,14 +5,17 @@ so that other load on the machine hits both alike; medians are printed):
 - ``gencomp.sample(predictor, prompt, n, seed=…)`` at temperature 1: it uses
   ``LLMPredictor.sample_next``, the branch drawn first, so a model step only where a
   token ends;
-- byte by byte through the full ``logprobs`` (the path for top-k, top-p, T != 1);
+- ``gencomp.sample`` with the knobs (default T=0.8, top-p 0.95): the full ``logprobs``
+  every byte, warped;
 - ``model.generate(do_sample=True)`` until its tokens decode to at least n bytes
-  (special tokens suppressed, so that both write text).
-Then the time of one model step (one token on a KV cache of the prompt's length) against
-the weight-streaming limit: bytes of weights ÷ measured memory read bandwidth.
+  (special tokens suppressed, so that both write text), at T=1 and with the same knobs.
+Then the time of one model step (one token on a KV cache of the prompt's length), the
+predictor's step (``gencomp.llm_step``) beside transformers' forward, against the
+weight-streaming limit: bytes of weights ÷ memory read bandwidth measured on as many
+threads as the step runs on.
 
-    .venv/bin/python bench/llm_speed.py                 # 200 bytes, 2 rounds, ~3 min on 2 cores
-    .venv/bin/python bench/llm_speed.py --bytes 400 --rounds 3
+    .venv/bin/python bench/llm_speed.py                 # 200 bytes, 2 rounds, 1 thread, ~4 min
+    .venv/bin/python bench/llm_speed.py --bytes 400 --rounds 3 --threads 2
 """
 
 from __future__ import annotations
@@ -21,40 +24,26 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 import torch
 
 import gencomp
 from gencomp import datasets
 from gencomp.llm import LLMPredictor
-from gencomp.predictor import crop
-from gencomp.sampling import draw
+from gencomp.llm_step import TransformersSteps, new_steps
 
 
-def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
-    """(seconds, model steps) for ``gencomp.sample`` at its defaults with a fresh beam: at
-    temperature 1 it uses ``LLMPredictor.sample_next`` (the branch drawn first)."""
-    fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window)
+def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int, **knobs: float) -> tuple[float, int]:
+    """(seconds, model steps) for ``gencomp.sample`` with a fresh beam: at its defaults it
+    uses ``LLMPredictor.sample_next`` (the branch drawn first), with knobs ``logprobs``."""
+    fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window, threads=predictor.threads)
     start = time.perf_counter()
-    out = bytes(gencomp.sample(fresh, prompt, n, seed=seed))
+    out = bytes(gencomp.sample(fresh, prompt, n, seed=seed, **knobs))
     assert len(out) == n
     return time.perf_counter() - start, fresh.model_steps
 
 
-def logprobs_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
-    """The same through the full distribution every byte (what top-k/top-p/T != 1 use)."""
-    fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window)
-    rng = np.random.default_rng(seed)
-    out = bytearray(prompt)
-    start = time.perf_counter()
-    for _ in range(n):
-        logprobs = fresh.logprobs(crop(out, fresh.context_window))
-        out.append(draw(np.exp(logprobs), rng))
-    return time.perf_counter() - start, fresh.model_steps
-
-
 @torch.inference_mode()
-def generate_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) -> tuple[float, int]:
+def generate_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int, **knobs: float) -> tuple[float, int]:
     """(seconds, tokens) for ``generate(do_sample=True)`` to write at least n bytes."""
     from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -74,7 +63,9 @@ def generate_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) ->
         ids,
         attention_mask=torch.ones_like(ids),
         do_sample=True,
-        top_k=0,
+        top_k=int(knobs.get("top_k", 0)),
+        top_p=knobs.get("top_p", 1.0),
+        temperature=knobs.get("temperature", 1.0),
         max_new_tokens=n,
         suppress_tokens=specials,
         stopping_criteria=StoppingCriteriaList([EnoughBytes()]),
@@ -84,20 +75,21 @@ def generate_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int) ->
 
 
 @torch.inference_mode()
-def step_seconds(predictor: LLMPredictor, prompt: bytes, repeats: int = 10) -> float:
-    """Median time of one token's forward pass on a KV cache holding the prompt."""
-    from transformers import DynamicCache
-
-    ids = torch.tensor([[predictor.bos, *predictor.vocab.encode(prompt)]], device=predictor.loaded.device)
-    cache = DynamicCache(config=predictor.model.config)
-    predictor.model(input_ids=ids, cache=cache, use_cache=True)
-    times = []
+def step_seconds(predictor: LLMPredictor, prompt: bytes, repeats: int = 10) -> tuple[float, float]:
+    """Median times of one token's step on a cache holding the prompt: (the predictor's
+    step, transformers' forward), alternating."""
+    ids = [predictor.bos, *predictor.vocab.encode(prompt)]
+    ours, theirs = new_steps(predictor.loaded), TransformersSteps(predictor.loaded)
+    times: tuple[list[float], list[float]] = ([], [])
+    for steps in (ours, theirs):
+        steps.run(ids[:-1])
     for _ in range(repeats):
-        start = time.perf_counter()
-        predictor.model(input_ids=ids[:, -1:], cache=cache, use_cache=True)
-        times.append(time.perf_counter() - start)
-        cache.crop(-1)
-    return statistics.median(times)
+        for steps, spent in zip((ours, theirs), times):
+            start = time.perf_counter()
+            steps.run(ids[-1:])
+            spent.append(time.perf_counter() - start)
+            steps.crop(len(ids) - 1)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def read_bandwidth(gigabytes: float = 1.0, repeats: int = 5) -> float:
@@ -116,34 +108,42 @@ def main() -> None:
     parser.add_argument("--bytes", type=int, default=200, help="bytes to write per run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--prompt-bytes", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: the machine is shared)")
+    parser.add_argument("--temperature", type=float, default=0.8, help="knob run's temperature")
+    parser.add_argument("--top-p", type=float, default=0.95, help="knob run's top-p")
+    parser.add_argument("--top-k", type=int, default=0, help="knob run's top-k")
     args = parser.parse_args()
-    predictor = LLMPredictor()
+    torch.set_num_threads(args.threads)
+    predictor = LLMPredictor(threads=args.threads)
     prompt = datasets.default_prompt().data[: args.prompt_bytes]
+    knobs = {"temperature": args.temperature, "top_p": args.top_p, "top_k": args.top_k}
     n = args.bytes
-    print(f"{predictor.spec}, torch threads {torch.get_num_threads()}, prompt {len(prompt)} B, {n} B per run")
-    ours, branch, theirs = [], [], []
+    print(f"{predictor.spec}, step {predictor.fingerprint.split('step=')[1]}, prompt {len(prompt)} B, {n} B per run, knobs {knobs}")
+    runs: dict[str, list[float]] = {}
     for seed in range(args.rounds):
-        seconds, steps = sample_bytes(predictor, prompt, n, seed)
-        ours.append(n / seconds)
-        print(f"  round {seed}: gencomp.sample  {n / seconds:6.1f} B/s ({steps / n:.3f} model steps/B)", flush=True)
-        seconds, steps = logprobs_bytes(predictor, prompt, n, seed)
-        branch.append(n / seconds)
-        print(f"  round {seed}: logprobs        {n / seconds:6.1f} B/s ({steps / n:.3f} model steps/B)", flush=True)
-        seconds, tokens = generate_bytes(predictor, prompt, n, seed)
-        theirs.append(n / seconds)
-        print(f"  round {seed}: generate        {n / seconds:6.1f} B/s ({tokens / n:.3f} tokens/B)", flush=True)
-    a, c, b = statistics.median(ours), statistics.median(branch), statistics.median(theirs)
-    print(f"generate(do_sample=True) {b:.1f} B/s")
-    print(f"gencomp.sample (T=1, branch first)   {a:.1f} B/s: {a / b:.2f}x generate")
-    print(f"full logprobs every byte             {c:.1f} B/s: {c / b:.2f}x generate")
+        for name, run, options in (
+            ("gencomp.sample T=1", sample_bytes, {}),
+            ("generate T=1", generate_bytes, {}),
+            ("gencomp.sample knobs", sample_bytes, knobs),
+            ("generate knobs", generate_bytes, knobs),
+        ):
+            seconds, steps = run(predictor, prompt, n, seed, **options)
+            runs.setdefault(name, []).append(n / seconds)
+            unit = "model steps" if name.startswith("gencomp") else "tokens"
+            print(f"  round {seed}: {name:21} {n / seconds:6.1f} B/s ({steps / n:.3f} {unit}/B)", flush=True)
+    rate = {name: statistics.median(values) for name, values in runs.items()}
+    for kind in ("T=1", "knobs"):
+        ours, theirs = rate[f"gencomp.sample {kind}"], rate[f"generate {kind}"]
+        print(f"{kind:5}: gencomp.sample {ours:.1f} B/s, generate {theirs:.1f} B/s: {ours / theirs:.2f}x generate")
 
-    step = step_seconds(predictor, prompt)
+    ours, theirs = step_seconds(predictor, prompt)
     weights = sum(p.numel() * p.element_size() for p in predictor.model.parameters())
     bandwidth = read_bandwidth()
     limit = weights / bandwidth
     print(
-        f"one model step {1e3 * step:.1f} ms; weight-streaming limit {1e3 * limit:.1f} ms "
-        f"({weights / 1e6:.0f} MB of weights at {bandwidth / 1e9:.1f} GB/s): {step / limit:.1f}x the limit"
+        f"one model step: {1e3 * ours:.1f} ms ({1e3 * theirs:.1f} ms through transformers' forward); "
+        f"weight-streaming limit {1e3 * limit:.1f} ms ({weights / 1e6:.0f} MB of weights at {bandwidth / 1e9:.1f} GB/s "
+        f"on {torch.get_num_threads()} thread(s)): {ours / limit:.1f}x the limit ({theirs / limit:.1f}x)"
     )
 
 

@@ -13,8 +13,11 @@ uniform distribution so that every byte stays codable. A byte with no beam mass 
 the beam from its heaviest hypothesis.
 
 Each node of the tree of token sequences keeps its own keys and values; a model step
-loads its parent's path into one ``DynamicCache`` and runs the new token, so the coder's
-left-to-right calls cost about one step per token hypothesis. A sequence holding less
+loads its parent's path into one cache (``gencomp.llm_step``) and runs the new token, so
+the coder's left-to-right calls cost about one step per token hypothesis; the token ends
+one byte's distribution needs share one tree pass where the step supports it (the
+result then depends on which ends were batched: deterministic, and in the fingerprint's
+``step=``). A sequence holding less
 than ``STEP_MIN`` of the beam is scored with its nearest computed ancestor's
 distributions instead. Calls that extend the previous context walk the new bytes; others
 anchor afresh (on the last half window when the window is full).
@@ -33,11 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import transformers
-from transformers import DynamicCache
 
 from gencomp.llm_bytes import ByteVocab, Split
 from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
 from gencomp.errors import GencompError, SpecError
+from gencomp.llm_step import TreeSteps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
@@ -49,7 +52,7 @@ MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
 
 class _Node:
     """A token sequence: its last token, the parent sequence, that token's keys and values
-    (one (k, v) pair per layer), and, while the beam needs them, the next-token
+    (all layers in one tensor), and, while the beam needs them, the next-token
     probabilities in the vocabulary's sorted order and the first-byte masses."""
 
     __slots__ = ("parent", "token", "depth", "kv", "p", "first")
@@ -58,7 +61,7 @@ class _Node:
         self.parent = parent
         self.token = token
         self.depth = 1 if parent is None else parent.depth + 1
-        self.kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.kv: torch.Tensor | None = None  # [layers, 2, kv_heads, 1, head_dim]
         self.p: np.ndarray | None = None
         self.first: np.ndarray | None = None  # M(b) / M("") for all b: a token starts with b
 
@@ -124,13 +127,16 @@ class LLMPredictor:
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.bos = self._start_token()
         self._root = _Node(None, self.bos)  # every token sequence starts here
-        self._cache_path: list[_Node] = []
-        self._cache: DynamicCache | None = None
+        self._tree = TreeSteps(self.loaded, kv_cache)  # model steps on the tree's sequences
         self._beam: list[_Hypothesis] = []
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
         self._result: np.ndarray | None = None
-        self.model_steps = 0  # forward passes run (for benchmarks)
+
+    @property
+    def model_steps(self) -> int:
+        """Forward passes run (for benchmarks)."""
+        return self._tree.passes
 
     @property
     def spec(self) -> str:
@@ -147,7 +153,8 @@ class LLMPredictor:
         return (
             f"llm {self.loaded.weights} torch {torch.__version__} transformers {transformers.__version__} "
             f"cpu={torch.backends.cpu.get_cpu_capability()} threads={self.threads or 'default'} "
-            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1"
+            f"beam={BEAM} floor={FLOOR} step_min={self.step_min} kv_cache={self.kv_cache} escapes=latin1 "
+            f"step={self._tree.steps.name}"
         )
 
     def __repr__(self) -> str:
@@ -276,12 +283,11 @@ class LLMPredictor:
                 h.ends = end / total
                 if end > 0.0:
                     h.end_node = _Node(h.node, self.vocab.token_of(h.split))
-            if h.ends > 0.0 and h.after is None and not lazy:
-                if w * h.ends >= step_min:
-                    self._ensure(h.end_node)
-                    h.after = h.end_node.first
-                else:
-                    h.after = h.first
+        if not lazy:
+            filling = [(h, w * h.ends >= step_min) for h, w in zip(self._beam, weights) if h.ends > 0.0 and h.after is None]
+            self._ensure_all([h.end_node for h, stepped in filling if stepped])
+            for h, stepped in filling:
+                h.after = h.end_node.first if stepped else h.first
         return weights
 
     def _observe(self, byte: int) -> None:
@@ -343,53 +349,23 @@ class LLMPredictor:
         while self.kv_cache and chain[0].kv is None and chain[0].parent is not None and chain[0].parent.kv is None:
             chain.insert(0, chain[0].parent)
         with torch_threads(self.threads):
-            self._set_probs(node, self._forward(chain))
+            self._set_probs(node, self._tree.run(chain))
 
-    @torch.inference_mode()
-    def _forward(self, chain: list[_Node]) -> torch.Tensor:
-        """Run ``chain``'s tokens after their parent's path; store their keys and values.
-        Returns the logits after the last token."""
-        self.model_steps += 1
-        device = self.loaded.device
-        if not self.kv_cache:
-            ids = torch.tensor([[n.token for n in chain[-1].path()]], device=device)
-            return self.model(input_ids=ids, use_cache=False).logits[0, -1]
-        cache = self._cache_for(chain[0].parent)
-        ids = torch.tensor([[n.token for n in chain]], device=device)
-        logits = self.model(input_ids=ids, cache=cache, use_cache=True).logits[0, -1]
-        if chain[0].kv is not None:  # a recomputation: the stored entries stay the truth
-            cache.crop(-len(chain))
-            return logits
-        start = len(self._cache_path)
-        for i, node in enumerate(chain):
-            node.kv = [
-                (layer.keys[:, :, start + i : start + i + 1].clone(), layer.values[:, :, start + i : start + i + 1].clone())
-                for layer in cache.layers
-            ]
-        self._cache_path = self._cache_path + chain
-        return logits
-
-    def _cache_for(self, parent: _Node | None) -> DynamicCache:
-        """The DynamicCache holding exactly ``parent``'s path (stored entries, no compute)."""
-        path = parent.path() if parent is not None else []
-        common = 0
-        for have, want in zip(self._cache_path, path):
-            if have is not want:
-                break
-            common += 1
-        if self._cache is None or common == 0:
-            self._cache, self._cache_path = DynamicCache(config=self.model.config), []
-        elif common < len(self._cache_path):
-            self._cache.crop(common - len(self._cache_path))
-            self._cache_path = self._cache_path[:common]
-        if len(path) > common:
-            fresh = path[common:]
-            for layer in range(len(fresh[0].kv)):
-                keys = torch.cat([n.kv[layer][0] for n in fresh], dim=-2)
-                values = torch.cat([n.kv[layer][1] for n in fresh], dim=-2)
-                self._cache.update(keys, values, layer)
-            self._cache_path = path
-        return self._cache
+    def _ensure_all(self, nodes: list[_Node]) -> None:
+        """``_ensure`` for several token ends of the beam at once: one forward pass where
+        the step runs token trees (the ends' parents computed, their own keys not), since
+        a step streams every weight whatever the number of tokens. (A subclass whose
+        ``_ensure`` stores no keys, as llm_scoring's, always steps them one by one.)"""
+        todo = [n for n in nodes if n.p is None]
+        if len(todo) < 2 or not self.kv_cache or not self._tree.steps.runs_trees or any(
+            n.kv is not None or n.parent is None or n.parent.kv is None for n in todo
+        ):
+            for node in todo:
+                self._ensure(node)
+            return
+        with torch_threads(self.threads):
+            for node, logits in zip(todo, self._tree.run_tree(todo)):
+                self._set_probs(node, logits)
 
     def _set_probs(self, node: _Node, logits: torch.Tensor) -> None:
         probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
