@@ -136,7 +136,7 @@ class _Passes:
         ids = torch.tensor([self._line], device=self.device)
         out = self.model.model(input_ids=ids, use_cache=True)
         self.passes += 1
-        self._line_cache = out.past_key_values
+        self._line_cache = out.cache  # transformers 5 (past_key_values there is a deprecated alias)
         self._store([tuple(self._line[: i + 1]) for i in range(len(self._line))], out.last_hidden_state[0])
 
     def run(self, keys: list[Key]) -> None:
