@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gencomp import datasets
-from gencomp.compressors import COMPRESSOR_PREDICTORS, CompressorPredictor, naive_lengths
+from gencomp.classic_codecs import COMPRESSOR_PREDICTORS
+from gencomp.compressors import CompressorPredictor, naive_lengths
 from gencomp.sampling import draw
 
 

@@ -17,7 +17,7 @@ from gencomp.spec import Family, Option, family, register
 _REFINEMENTS = ("lookahead", "spans", "offsets", "sharpness", "bonus", "primes", "pool", "ends", "adapt")
 
 
-def _compressor(name: str, module: str = "gencomp.compressors") -> Callable[..., Predictor]:
+def _compressor(name: str, module: str) -> Callable[..., Predictor]:
     """The builder of a compressor family whose class ``module``'s COMPRESSOR_PREDICTORS holds."""
 
     def build(**options: Any) -> Predictor:
@@ -128,10 +128,10 @@ PPMD_OTHERS = {"spans": 4, "ends": True, "pool": True}
 # measured by bench/compressor_xent.py on Wikipedia text (ppmd: bench/codec_predictors.py);
 # `NAME:paper` is the paper's one-step method.
 for _name, _level, _help, _defaults, _module in (
-    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0), "compressors"),
-    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0), "compressors"),
-    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0), "compressors"),
-    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0), "compressors"),
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0), "classic_codecs"),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0), "classic_codecs"),
+    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0), "classic_codecs"),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0), "classic_codecs"),
     ("ppmd", 6, "PPMd var. I via pyppmd (context modelling), level = model order 2-64; "
      "whole-byte lengths; slow: about 15-20 B/s (each candidate is compressed whole)", PPMD_DEFAULTS, "ppmd_predictor"),
 ):
