@@ -238,7 +238,7 @@ def _parse_header(body: bytes, version: int) -> Header:
             version=version,
         )
         consistent = int(fields["chunks"]) == len(header.code_sizes) and _adds_up(header)
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError):
         consistent = False
     if not consistent:
         raise Corrupted("the file's header is malformed")
@@ -252,7 +252,7 @@ def _parse_header(body: bytes, version: int) -> Header:
 def _adds_up(header: Header) -> bool:
     """Whether the declared length, chunk size and code sizes describe one another, by
     arithmetic alone: a declared length of 10**12 must not build a list of its chunks."""
-    if header.length < 0 or header.chunk_size < 0 or min(header.code_sizes, default=0) < 0:
+    if header.length < 0 or header.chunk_size < 0:  # code sizes are LEB128: never negative
         return False
     size = header.chunk_size or max(header.length, 1)
     return len(header.code_sizes) == -(-header.length // size)

@@ -12,12 +12,12 @@ atomically, as it does every output.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gencomp.continuation import AudioContinuation, ImageContinuation, Sampling
 from gencomp.evaluate import PAPER, Result
@@ -185,9 +185,16 @@ def rate_text(result: Result) -> str:
     return f"{result.rate:.1f} ±{result.rate_high - result.rate:.1f}"
 
 
-_ENVIRONMENT = Environment(loader=PackageLoader("gencomp", "templates"), autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True)
+@functools.cache
+def _environment() -> Any:
+    """The templates' Jinja environment, built on the first page (every command imports
+    this module; only pages need jinja2)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("gencomp", "templates"), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
+    )
 
 
 def _render(template: str, **values: Any) -> str:
-    return _ENVIRONMENT.get_template(template).render(**values)
+    return _environment().get_template(template).render(**values)
