@@ -1,29 +1,32 @@
 """The LLM's compression rates: batched scoring (what `gencomp evaluate` runs) against
 step-by-step coding (what `gencomp compress` writes), side by side on the same bytes.
 
-For each modality (text, image patches in 8-bit and the paper's 7-bit mapping, 8-bit
-audio) the same chunks of the bundled data are coded both ways, alternating so that
-other load on this shared machine hits both alike. Printed per modality: bytes/s of
-each path and their ratio (the speed-up), the code sizes of each and their difference
-(the agreement evaluate's rates promise: within 0.5%) and of the ideal code
-lengths (Σ -log2 p, free of the coder's rounding to whole bytes), and the batched path's model
-passes and the token sequences scored by an ancestor's distribution (stood in).
+For each modality (text, image patches and audio in 8-bit and the paper's 7-bit
+mapping, random bytes) the same chunks of the bundled data are coded each way in turn,
+so that other load on this shared machine hits all alike. Printed per modality: bytes/s
+of the batched path, of the step path, and (``--baseline``) of the step path on
+transformers' own forward (the one-process path before the fused step, the baseline
+issue 11 set its 10× against), the speed-ups, and the difference of the batched code
+from the step path's in bytes and in ideal bits (Σ -log2 p, free of the coder's
+rounding to whole bytes): evaluate's rates promise 0.5%.
 
-    .venv/bin/python bench/llm_rates.py                       # 1 chunk of 1024 bytes each, ~10 min on 2 cores
-    .venv/bin/python bench/llm_rates.py --bytes 2048 --chunks 2
-    .venv/bin/python bench/llm_rates.py --modality text --no-step   # batched only
+    .venv/bin/python bench/llm_rates.py --threads 1                 # 1 chunk of 1024 bytes each
+    .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --baseline --modality text
+    .venv/bin/python bench/llm_rates.py --no-step                    # batched only
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Callable
 
 import torch
 
 from gencomp import coding, llm_scoring, modalities
 from gencomp.eval_data import bundled_data
 from gencomp.llm import LLMPredictor
+from gencomp.llm_step import TransformersSteps
 
 KINDS = {
     "text": ("text", "8-bit"),
@@ -44,47 +47,56 @@ def chunks_of(kind: str, count: int, size: int) -> list[bytes]:
     return [modalities.to_7bit(c) for c in picked] if mapping == "7-bit" else picked
 
 
+def timed(code: Callable[[], coding.CodedChunk]) -> tuple[coding.CodedChunk, float]:
+    start = time.perf_counter()
+    coded = code()
+    return coded, time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modality", action="append", choices=list(KINDS), help="default: all")
     parser.add_argument("--chunks", type=int, default=1, help="chunks per modality")
     parser.add_argument("--bytes", type=int, default=1024, help="bytes per chunk (at most 2048)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice; 1 where other work shares the cores)")
+    parser.add_argument("--walks", type=int, default=llm_scoring.WALKS, help="the batched path's walks")
     parser.add_argument("--no-step", dest="step", action="store_false", help="skip the step-by-step path")
+    parser.add_argument("--baseline", action="store_true", help="also the step path on transformers' forward")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    predictor = LLMPredictor()
-    print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality")
-    print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'speed-up':>8} {'batched B':>9} {'step B':>7} {'diff':>7} {'bits diff':>9} {'passes':>6} {'stood in':>8}")
+    predictor = LLMPredictor(threads=0)
+    print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality; {args.walks} walks")
+    print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'base B/s':>9} {'vs step':>8} {'vs base':>8} {'size diff':>9} {'bits diff':>9}")
     for kind in args.modality or list(KINDS):
-        batched_s = step_s = 0.0
-        batched_size = step_size = passes = stood_in = 0
-        batched_bits = step_bits = 0.0
         chunks = chunks_of(kind, args.chunks, args.bytes)
+        seconds = {"batched": 0.0, "step": 0.0, "base": 0.0}
+        size = {"batched": 0, "step": 0}
+        bits = {"batched": 0.0, "step": 0.0}
         for chunk in chunks:
-            start = time.perf_counter()
-            walk = llm_scoring._Walk(predictor, llm_scoring._Passes(predictor, chunk))
-            coded = coding.encode_chunk(walk, chunk)
-            batched_size, batched_bits = batched_size + len(coded.data), batched_bits + coded.ideal_bits
-            batched_s += time.perf_counter() - start
-            passes, stood_in = passes + walk.passes.passes, stood_in + walk.stood_in
+            coded, s = timed(lambda: llm_scoring.encode_chunk(predictor, chunk, walks=args.walks))
+            seconds["batched"] += s
+            size["batched"] += len(coded.data)
+            bits["batched"] += coded.ideal_bits
             if args.step:
-                fresh = LLMPredictor(loaded=predictor.loaded, vocab=predictor.vocab)
-                start = time.perf_counter()
-                coded = coding.encode_chunk(fresh, chunk)
-                step_size, step_bits = step_size + len(coded.data), step_bits + coded.ideal_bits
-                step_s += time.perf_counter() - start
+                coded, s = timed(lambda: coding.encode_chunk(LLMPredictor(loaded=predictor.loaded, vocab=predictor.vocab, threads=0), chunk))
+                seconds["step"] += s
+                size["step"] += len(coded.data)
+                bits["step"] += coded.ideal_bits
+            if args.baseline:
+                base = LLMPredictor(loaded=predictor.loaded, vocab=predictor.vocab, threads=0)
+                base._tree.steps = TransformersSteps(predictor.loaded)
+                seconds["base"] += timed(lambda: coding.encode_chunk(base, chunk))[1]
         total = sum(map(len, chunks))
-        step_rate = f"{total / step_s:9.1f}" if args.step else f"{'-':>9}"
-        ratio = f"{step_s / batched_s:7.1f}×" if args.step else f"{'-':>8}"
-        diff = f"{100 * (batched_size / step_size - 1):+6.2f}%" if args.step else f"{'-':>7}"
-        bits_diff = f"{100 * (batched_bits / step_bits - 1):+6.3f}%" if args.step else f"{'-':>8}"
-        print(
-            f"{kind:<11} {total / batched_s:11.1f} {step_rate} {ratio} {batched_size:9d} "
-            f"{step_size if args.step else '-':>7} {diff} {bits_diff:>9} {passes:6d} {stood_in:8d}",
-            flush=True,
-        )
+
+        def rate(path: str) -> str:
+            return f"{total / seconds[path]:9.1f}" if seconds[path] else f"{'-':>9}"
+
+        def ratio(path: str) -> str:
+            return f"{seconds[path] / seconds['batched']:7.1f}×" if seconds[path] else f"{'-':>8}"
+
+        diffs = f"{100 * (size['batched'] / size['step'] - 1):+8.2f}% {100 * (bits['batched'] / bits['step'] - 1):+8.3f}%" if args.step else f"{'-':>9} {'-':>9}"
+        print(f"{kind:<11} {total / seconds['batched']:11.1f} {rate('step')} {rate('base')} {ratio('step')} {ratio('base')} {diffs}", flush=True)
 
 
 if __name__ == "__main__":

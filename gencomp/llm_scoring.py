@@ -6,23 +6,22 @@ together, and the beam then walks the bytes exactly as it does when coding:
 
 1. **The main line**: one forward pass over the chunk's own tokenisation gives the
    hidden state after every prefix of it, and keeps its keys and values.
-2. **One token off it**: the token ends the beam asks for are, mostly, a prefix of the
-   main line followed by one token that matches the bytes there ("th" where the main
-   line has "the"). Those that the main line's own distribution makes likely enough to
-   be asked for run in one more pass, each query attending to its prefix of the main
-   line and to its own tokens only (a tree attention mask over the first pass' cache).
-3. **The walk**: the beam consumes the chunk as in coding. A token sequence neither
-   pass computed is run when a hypothesis holding at least ``HEAVY`` of the beam asks
-   for it (with what follows it on the main line, in one pass). Otherwise it is scored with the
-   distribution of its nearest computed ancestor, as the predictor itself scores
-   hypotheses too light to pay a model step: they are mostly another tokenisation of
-   bytes the main line covers, kept at a small, constant weight. Measured on text,
-   computing them all moved a chunk's code length by 0.02% and took 3× the time.
+2. **A walk**: the beam walks the chunk as in coding. A token sequence it asks for that
+   no pass has computed is scored, for now, with the distribution of the main line where
+   the sequence's bytes end, when a main-line token ends there too (most such sequences
+   are another tokenisation of the same bytes), else with its nearest computed
+   ancestor's; the walk notes it with the share of the beam that asked.
+3. **Rounds**: the noted sequences asked for with at least ``ROUND_MIN`` of the beam run
+   together in one pass (each attending to its own ancestors in the cache of all
+   sequences computed so far), and the beam walks again; ``WALKS`` walks in all, fewer
+   when one asks for nothing new. Each round computes more of what the step-by-step coder
+   computes, so the code lengths approach ``gencomp compress``'s: within 0.5% after
+   the rounds (tested; bench/llm_rates.py measures it), with the rounding of batched
+   products left.
 
-Logits come from the stored hidden states by one matrix product per block of rows.
-Batched products round differently from one-token steps, so the code lengths agree with
-``gencomp compress`` closely (tested within 0.5%), not bit for bit: files are still coded
-step by step, which a decoder can repeat.
+Files are still coded step by step, which a decoder can repeat; this is for rates.
+Batched passes run on the fused Llama step (``gencomp.llm_step``); a model without it
+is coded step by step here too.
 """
 
 from __future__ import annotations
@@ -35,165 +34,109 @@ import torch
 
 from gencomp import coding
 from gencomp.llm import LLMPredictor, _Node
+from gencomp.llm_loading import torch_threads
+from gencomp.llm_step import LlamaSteps, supports_fused
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
-LOGIT_BLOCKS_KEPT = 8  # blocks of logits kept (the walk moves left to right)
-FOLLOW = 8  # main-line tokens run on the history of a heavy hypothesis that left the main line
-HEAVY = 0.5  # beam weight from which a hypothesis' sequences are computed, not stood in for
-QUERY_BATCH = 1024  # off-line queries per forward pass (bounds the mask's memory)
+LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (each walk moves left to right)
+QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
+ROUND_MIN = 0.02  # share of the beam from which a stood-in sequence runs in the next round
+WALKS = 4  # walks at most (see bench/README.md for the rate each adds)
 
 Key = tuple[int, ...]  # a token sequence, start token first
 
 
 class _Passes:
-    """Hidden states of the token sequences a beam over one known chunk asks about,
-    computed in batched passes: the main line, then sequences off it."""
+    """Hidden states of token sequences over one known chunk, from batched passes: the
+    main line first, then any sequences, each pass after every computed key and value."""
 
     def __init__(self, predictor: LLMPredictor, chunk: bytes) -> None:
-        self.model = predictor.model
+        self.w = LlamaSteps(predictor.loaded).w  # the fused weights (needs supports_fused)
         self.vocab = predictor.vocab
-        self.device = predictor.loaded.device
-        self.dtype = predictor.loaded.dtype
-        self.bos = predictor.bos
-        self.step_min = predictor.step_min
         self.passes = 0
-        self._chunk = chunk
-        self._states: list[torch.Tensor] = []  # hidden states, one block per pass
-        self.rows: dict[Key, tuple[int, int]] = {}  # sequence -> (pass, row)
-        self._ends: dict[Key, int] = {}  # sequence -> the byte offset where its tokens end
-        self._boundaries: dict[int, int] = {}  # byte offset -> main-line tokens that end there
+        self.rows: dict[Key, tuple[int, int]] = {}  # sequence -> (pass, row) of its state
+        self.slots: dict[Key, int] = {}  # sequence -> its last token's slot in the cache
+        self.boundaries: dict[int, tuple[int, int]] = {}  # byte offset -> the main-line row ending there
+        self._states: list[torch.Tensor] = []  # final hidden states, one block per pass
+        self._parents: list[int] = []  # slot -> its parent sequence's slot
         self._logits: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
-        self._line = self._main_line()
+        self._line = self._main_line(predictor.bos, chunk)
+        self._cache = self.w.new_cache(len(self._line) + QUERY_BATCH)
         self._main_line_pass()
-        self._prefetch()
 
-    def _main_line(self) -> list[int]:
-        """The start token and the chunk's own tokenisation; records where each prefix
-        ends in the chunk (not inside the escape tokens of a byte that has none)."""
-        tokens, line, offset = self.vocab.encode(self._chunk), [self.bos], 0
-        self._ends[tuple(line)] = 0
+    def _main_line(self, bos: int, chunk: bytes) -> list[int]:
+        """The start token and the chunk's own tokenisation; notes where its tokens end
+        in the chunk (not inside the escape tokens of a byte that has none)."""
+        tokens, line, offset = self.vocab.encode(chunk), [bos], 0
         i = 0
         while i < len(tokens):
-            escape = self.vocab.escapes.get(self._chunk[offset])
+            escape = self.vocab.escapes.get(chunk[offset])
             step = escape or [tokens[i]]
             line += step
             offset += 1 if escape else len(self.vocab.token_bytes[tokens[i]] or b"")
-            self._ends[tuple(line)] = offset
-            self._boundaries[offset] = len(line)
+            self.boundaries[offset] = (0, len(line) - 1)
             i += len(step)
         return line
 
-    def _matches(self, key: Key) -> list[tuple[Key, int]]:
-        """``key`` + each token whose bytes follow it in the chunk, with where it ends."""
-        offset = self._ends.get(key)
-        if offset is None:
-            return []
-        found, split = [], self.vocab.root
-        for depth, byte in enumerate(self._chunk[offset:], 1):
-            split = self.vocab.child(split, byte)
-            if split.lo == split.hi:
-                break
-            if split.end_rank >= 0:
-                found.append(((*key, self.vocab.token_of(split)), offset + depth))
-        return found
-
-    def around(self, key: Key, end: int) -> list[Key]:
-        """``key`` (whose bytes end at ``end``) with what the beam will likely ask next:
-        the tokens whose bytes follow it and, where a main-line token ends there too, the
-        next ``FOLLOW`` main-line tokens on ``key``'s history."""
-        self._ends[key] = end
-        keys = [key, *(child for child, _ in self._matches(key))]
-        resync = self._boundaries.get(end)
-        if resync is not None:
-            for i in range(resync + 1, min(resync + FOLLOW, len(self._line)) + 1):
-                keys.append((*key, *self._line[resync:i]))
-                if tuple(self._line[:i]) in self._ends:
-                    self._ends[keys[-1]] = self._ends[tuple(self._line[:i])]
-        return keys
-
-    def _prefetch(self) -> None:
-        """Run, in batched passes, each main-line prefix + a matching token that the beam
-        will likely ask about: q(token) / M(its bytes) at least ``step_min`` under the
-        prefix's own distribution (the share of a token end the beam weighs for its main
-        hypothesis, which asks for that end when its weight times the share reaches
-        ``step_min``)."""
-        wanted = []
-        for j in range(1, len(self._line) + 1):
-            key = tuple(self._line[:j])
-            probs = self._probs(self.rows[key])
-            for child, end in self._matches(key):
-                if child not in self.rows:
-                    split = self.vocab.split(self._chunk[self._ends[key] : end])
-                    if probs[split.end_rank] >= self.step_min * probs[split.lo : split.hi].sum():
-                        wanted.append(child)
-                        self._ends[child] = end
-        self.run(wanted)
-
-    # ------------------------------------------------------------------ passes
-
-    @torch.inference_mode()
     def _main_line_pass(self) -> None:
-        ids = torch.tensor([self._line], device=self.device)
-        out = self.model.model(input_ids=ids, use_cache=True)
-        self.passes += 1
-        self._line_cache = out.cache  # transformers 5 (past_key_values there is a deprecated alias)
-        self._store([tuple(self._line[: i + 1]) for i in range(len(self._line))], out.last_hidden_state[0])
+        n = len(self._line)
+        keys = [tuple(self._line[: i + 1]) for i in range(n)]
+        self.slots.update((key, i) for i, key in enumerate(keys))
+        self._parents.extend(range(-1, n - 1))
+        self._store(keys, self._forward(self._line, torch.arange(n), 0, None))
 
     def run(self, keys: list[Key]) -> None:
-        """Hidden states of sequences that leave the main line, in passes of up to about
-        ``QUERY_BATCH`` queries; a key's off-line ancestors run in the same pass."""
+        """Hidden states of ``keys``, in passes of up to about ``QUERY_BATCH`` queries; a
+        key's uncomputed ancestors run in the same pass, before it."""
         batch: dict[Key, None] = {}
         for key in keys:
-            if key in self.rows:
-                continue
-            unit = [key[:depth] for depth in range(self._shared(key) + 1, len(key) + 1)]
-            if batch and len(batch) + sum(k not in batch for k in unit) > QUERY_BATCH:
+            unit = []
+            while key not in self.slots and key not in batch:
+                unit.append(key)
+                key = key[:-1]
+            if batch and len(batch) + len(unit) > QUERY_BATCH:
                 self._tree_pass(list(batch))
                 batch = {}
-            batch.update(dict.fromkeys(unit))
+            batch.update(dict.fromkeys(reversed(unit)))
         if batch:
             self._tree_pass(list(batch))
 
-    @torch.inference_mode()
     def _tree_pass(self, batch: list[Key]) -> None:
-        """One pass over the main line's cache (cropped back after): each query attends to
-        its prefix of the main line and to its own off-line tokens, all in ``batch``."""
-        line = len(self._line)
-        index = {key: i for i, key in enumerate(batch)}
-        mask = torch.full((len(batch), line + len(batch)), -math.inf, dtype=self.dtype)
+        """One pass of ``batch`` (each key's parent computed or earlier in it) after every
+        computed sequence's keys and values: each query attends to its own ancestors."""
+        used, n = len(self._parents), len(batch)
         for i, key in enumerate(batch):
-            shared = self._shared(key)
-            mask[i, :shared] = 0.0
-            for depth in range(shared + 1, len(key) + 1):
-                mask[i, line + index[key[:depth]]] = 0.0
-        device = self.device
-        out = self.model.model(
-            input_ids=torch.tensor([[key[-1] for key in batch]], device=device),
-            position_ids=torch.tensor([[len(key) - 1 for key in batch]], device=device),
-            attention_mask=mask[None, None].to(device),
-            cache=self._line_cache,
-            use_cache=True,
-        )
-        self.passes += 1
-        self._line_cache.crop(-len(batch))
-        self._store(batch, out.last_hidden_state[0])
+            self.slots[key] = used + i
+            self._parents.append(self.slots[key[:-1]])
+        mask = torch.zeros(n, used + n, dtype=torch.bool)
+        rows, columns = [], []
+        for i in range(n):
+            slot = used + i
+            while slot >= len(self._line):  # off the main line: follow the parents
+                rows.append(i)
+                columns.append(slot)
+                slot = self._parents[slot]
+            mask[i, : slot + 1] = True  # a main-line prefix
+        mask[rows, columns] = True
+        if self._cache.shape[3] < used + n:
+            cache = self.w.new_cache(max(2 * self._cache.shape[3], used + n))
+            cache[:, :, :, :used] = self._cache[:, :, :, :used]
+            self._cache = cache
+        positions = torch.tensor([len(key) - 1 for key in batch])
+        self._store(batch, self._forward([key[-1] for key in batch], positions, used, mask))
 
-    def _shared(self, key: Key) -> int:
-        """How many leading tokens ``key`` shares with the main line."""
-        n = 0
-        for a, b in zip(key, self._line):
-            if a != b:
-                break
-            n += 1
-        return n
+    @torch.inference_mode()
+    def _forward(self, tokens: list[int], positions: torch.Tensor, start: int, mask: torch.Tensor | None) -> torch.Tensor:
+        self.passes += 1
+        ids = torch.tensor(tokens, device=self.w.device)
+        mask = None if mask is None else mask.to(self.w.device)
+        return self.w.final_states(ids, positions.to(self.w.device), self._cache, start, mask, slice(None))
 
     def _store(self, keys: list[Key], states: torch.Tensor) -> None:
         block = len(self._states)
         self._states.append(states)
         for row, key in enumerate(keys):
-            self.rows.setdefault(key, (block, row))  # the first computation stays the truth
-
-    # ------------------------------------------------------------------ logits
+            self.rows[key] = (block, row)
 
     def logits(self, block: int, row: int) -> torch.Tensor:
         """Logits of a stored row, computed with its neighbours in one matrix product."""
@@ -202,7 +145,7 @@ class _Passes:
         if logits is None:
             start = part[1] * LOGIT_BLOCK
             with torch.inference_mode():
-                logits = self.model.lm_head(self._states[block][start : start + LOGIT_BLOCK])
+                logits = self._states[block][start : start + LOGIT_BLOCK] @ self.w.head
             self._logits[part] = logits
             if len(self._logits) > LOGIT_BLOCKS_KEPT:
                 self._logits.popitem(last=False)
@@ -210,26 +153,16 @@ class _Passes:
             self._logits.move_to_end(part)
         return logits[row % LOGIT_BLOCK]
 
-    def _probs(self, where: tuple[int, int]) -> np.ndarray:
-        """Next-token probabilities in the vocabulary's sorted order."""
-        probs = torch.softmax(self.logits(*where).double(), dim=-1).cpu().numpy()
-        return probs[self.vocab.order]
-
-    # ------------------------------------------------------------------ the beam's model steps
-
-
 
 class _Walk(LLMPredictor):
-    """The predictor's beam over a known chunk, its model steps answered from ``passes``.
-    A sequence they lack is computed when a hypothesis holding at least ``HEAVY`` of the
-    beam asks for it (after a byte with no token the beam restarts, possibly off the
-    main line); otherwise it gets the distribution of its nearest computed ancestor."""
+    """The predictor's beam over a known chunk, its model steps answered from ``passes``;
+    a sequence they lack is stood in for (see the module docstring) and noted in
+    ``missing`` with the largest share of the beam that asked for it."""
 
     def __init__(self, predictor: LLMPredictor, passes: _Passes) -> None:
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
         self.passes = passes
-        self.stood_in = 0  # sequences scored by an ancestor's distribution
-        self.computed = 0  # sequences of heavy hypotheses computed when asked for
+        self.missing: dict[Key, float] = {}
         # id(node) -> (node, its tokens, the row that scores it); the node is kept so
         # that its id is not reused
         self._located: dict[int, tuple[_Node, Key, tuple[int, int]]] = {}
@@ -239,20 +172,17 @@ class _Walk(LLMPredictor):
             return
         key, where = self._locate(node)
         if key not in self.passes.rows:
-            end, weight = self._asked_by(node)
-            if weight >= HEAVY:
-                self.computed += 1
-                self.passes.run([key] if end is None else self.passes.around(key, end))
-                where = self.passes.rows[key]
-                self._located[id(node)] = (node, key, where)
+            end, share = self._asked_by(node)
+            self.missing[key] = max(share, self.missing.get(key, 0.0))
+            where = self.passes.boundaries.get(end, where)
         self._set_probs(node, self.passes.logits(*where))
 
-    def _asked_by(self, node: _Node) -> tuple[int | None, float]:
-        """Where the bytes of ``node`` end and the weight it carries in the beam, for the
-        hypothesis that asks for it (as its tokens, or those plus its pending token); for
-        a beam starting afresh (anchoring, a restart) none asks: (None, all the weight)."""
+    def _asked_by(self, node: _Node) -> tuple[int, float]:
+        """Where the bytes of ``node`` end and the share of the beam that asks for it (the
+        hypothesis whose tokens it is, or whose pending token it ends); a beam starting
+        afresh (a restart) asks with all its weight at the bytes seen."""
         if not self._beam:
-            return None, 1.0
+            return len(self._seen), 1.0
         logw = np.array([h.logw for h in self._beam])
         weights = np.exp(logw - logw.max())
         weights /= weights.sum()
@@ -261,7 +191,7 @@ class _Walk(LLMPredictor):
                 return len(self._seen) - len(h.pending), weight
             if node is h.end_node:
                 return len(self._seen), weight * h.ends
-        return None, 1.0
+        return len(self._seen), 1.0
 
     def _locate(self, node: _Node) -> tuple[Key, tuple[int, int]]:
         """``node``'s tokens and the row that scores it: its own, or its nearest computed
@@ -274,22 +204,32 @@ class _Walk(LLMPredictor):
         key, where = self._located[id(walker)][1:] if walker is not None else ((), None)
         for step in reversed(chain):
             key = (*key, step.token)
-            own = self.passes.rows.get(key)
-            if own is None:
-                self.stood_in += 1
-            where = own or where
+            where = self.passes.rows.get(key) or where
             self._located[id(step)] = (step, key, where)
         return key, where
 
 
-def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance | None = None) -> coding.CodedChunk:
+def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance | None = None, walks: int = WALKS) -> coding.CodedChunk:
     """The code :func:`gencomp.coding.encode_chunk` would write for ``chunk``, up to the
-    rounding of batched passes and the light hypotheses scored by an ancestor. A chunk
-    longer than the window would slide it, which the passes do not do: it is coded step
-    by step."""
-    if len(chunk) > predictor.context_window or not chunk or not predictor.kv_cache:
+    sequences the last of ``walks`` walks stood in for and the rounding of batched
+    passes. A chunk longer than the window would slide it, which the passes do not do,
+    and a model without the fused step has no batched passes: those are coded step by
+    step."""
+    batched = supports_fused(predictor.loaded.model.config)
+    if len(chunk) > predictor.context_window or not chunk or not predictor.kv_cache or not batched:
         return coding.encode_chunk(predictor, chunk, advance)
-    return coding.encode_chunk(_Walk(predictor, _Passes(predictor, chunk)), chunk, advance)
+    with torch_threads(predictor.threads):
+        passes = _Passes(predictor, chunk)
+        for walk_number in range(1, walks + 1):
+            walk = _Walk(predictor, passes)
+            coded = coding.encode_chunk(walk, chunk)
+            wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
+            if not wanted or walk_number == walks:
+                break
+            passes.run(wanted)
+    if advance:
+        advance(len(chunk))
+    return coded
 
 
 @torch.inference_mode()

@@ -187,6 +187,13 @@ class _FusedLlama:
         """Run ``ids`` at ``positions`` into cache slots ``start``… (filled in) under the
         attention ``mask`` (None: every cached slot, and causal among the new tokens);
         returns the logits after the tokens ``rows`` picks."""
+        return self.final_states(ids, positions, cache, start, mask, rows) @ self.head
+
+    def final_states(
+        self, ids: torch.Tensor, positions: torch.Tensor, cache: torch.Tensor, start: int, mask: torch.Tensor | None, rows: slice
+    ) -> torch.Tensor:
+        """As :meth:`forward`, the final normed hidden states instead of the logits (the
+        logits are ``hidden @ head``; a batched scorer makes them a block at a time)."""
         n, h, kvh, d = len(ids), self.heads, self.kv_heads, self.head_dim
         end = start + n
         angles = torch.outer(positions.float(), self.inv_freq)
@@ -210,7 +217,7 @@ class _FusedLlama:
             x = x + attended[0].transpose(0, 1).reshape(n, h * d) @ out
             y = self._norm(x, norm2) @ gate_up
             x = x + (F.silu(y[:, : self.hidden]) * y[:, self.hidden :]) @ down
-        return self._norm(x[rows], self.norm) @ self.head
+        return self._norm(x[rows], self.norm)
 
     def causal_mask(self, n: int, end: int) -> torch.Tensor:
         """Causal mask for ``n`` new tokens after ``end - n`` cached ones."""

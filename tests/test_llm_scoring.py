@@ -44,13 +44,17 @@ def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredicto
 
 
 def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMPredictor, corpus: bytes) -> None:
-    """Sequences off the main line, one and three tokens deep, computed in one masked pass
-    over the main line's cache, against a plain forward pass over each whole sequence."""
+    """Sequences off the main line, one and three tokens deep, then (in a later pass, on
+    the keys and values the first one kept) sequences that extend them, against a plain
+    forward pass over each whole sequence."""
     passes = llm_scoring._Passes(llm_predictor, corpus[5000:5300])
     line = passes._line
-    keys = [(*line[:10], line[20]), (*line[:10], line[20], line[21]), (*line[:30], line[3], line[4], line[5])]
-    passes.run(keys)
-    for key in keys:
+    first = [(*line[:10], line[20]), (*line[:30], line[3], line[4], line[5])]
+    later = [(*first[0], line[21]), (*first[1], line[6], line[7])]
+    passes.run(first)
+    passes.run(later)
+    assert passes.passes == 3
+    for key in first + later:
         block, row = passes.rows[key]
         with torch.inference_mode():
             plain = llm_predictor.model.model(input_ids=torch.tensor([list(key)])).last_hidden_state[0, -1]
