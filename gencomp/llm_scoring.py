@@ -14,7 +14,8 @@ together, and the beam then walks the bytes exactly as it does when coding:
 3. **Rounds**: the noted sequences asked for with at least ``ROUND_MIN`` of the beam run
    together in one pass (each attending to its own ancestors in the cache of all
    sequences computed so far), and the beam walks again; ``WALKS`` walks in all, fewer
-   when one asks for nothing new. Each round computes more of what the step-by-step coder
+   when one asks for nothing new. Where the first walk asks for more sequences than the
+   main line has, batching does not pay and the chunk is coded step by step. Each round computes more of what the step-by-step coder
    computes, so the code lengths approach ``gencomp compress``'s: within 0.5% after
    the rounds (tested; bench/llm_rates.py measures it), with the rounding of batched
    products left.
@@ -42,6 +43,10 @@ LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (each walk moves left to right)
 QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
 ROUND_MIN = 0.02  # share of the beam from which a stood-in sequence runs in the next round
 WALKS = 4  # walks at most (see bench/README.md for the rate each adds)
+# A first walk that asks for more sequences than the main line has (each a row to compute,
+# and more found each round: the beam of tokenisations is wide, as on 7-bit or telephone
+# audio bytes) is not worth batching: the chunk is coded step by step instead.
+STEP_INSTEAD = 1.0
 
 Key = tuple[int, ...]  # a token sequence, start token first
 
@@ -224,6 +229,8 @@ def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance 
             walk = _Walk(predictor, passes)
             coded = coding.encode_chunk(walk, chunk)
             wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
+            if walk_number == 1 and len(wanted) > STEP_INSTEAD * len(passes.rows):
+                return coding.encode_chunk(predictor, chunk, advance)
             if not wanted or walk_number == walks:
                 break
             passes.run(wanted)

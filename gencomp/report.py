@@ -169,8 +169,16 @@ def rate_rows(results: Sequence[Result]) -> dict[str, dict[str, str]]:
 
 
 def paper_rows() -> dict[str, dict[str, float]]:
-    """The paper's Table 1 as rows: 'paper: gzip (chunked)' -> modality -> rate in %."""
-    return {f"paper: {method} ({kind})": rates for kind, entries in PAPER.items() if kind != "data" for method, rates in entries.items()}
+    """The paper's figures as rows labelled with their source: 'paper, Table 1: gzip
+    (chunked)', 'paper, abstract: Chinchilla 70B' -> modality -> rate in %."""
+    rows = {}
+    for kind, entries in PAPER.items():
+        for method, rates in entries.items():
+            if kind in ("chunked", "unchunked"):
+                rows[f"paper, Table 1: {method} ({kind})"] = rates
+            elif kind == "abstract":
+                rows[f"paper, abstract: {method}"] = rates
+    return rows
 
 
 def row_label(result: Result) -> str:

@@ -115,7 +115,7 @@ def test_evaluate_page(browser, tmp_path):
     rates = json.loads(document.read_text())["results"]
     for row in rates:  # the page shows every rate the JSON holds
         assert f"{row['rate']:.1f}" in seen["text"]
-    assert "paper: Chinchilla 70B (chunked)" in seen["text"] and "8.3" in seen["text"]  # the paper's Table 1 beside ours
+    assert "paper, Table 1: Chinchilla 70B (chunked)" in seen["text"] and "8.3" in seen["text"]  # the paper's Table 1 beside ours
     assert "zstd:fast → coder" in seen["text"]
 
 
