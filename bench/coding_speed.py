@@ -102,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-m", "--model", action="append", help="predictor spec (repeatable)")
     parser.add_argument("--bytes", type=int, default=2048, help="bytes of text to code per predictor")
-    parser.add_argument("--chunk-size", type=int, default=datasets.CHUNK_SIZE, help="0: one stream")
+    parser.add_argument("--chunk-size", type=int, default=coding.CHUNK_SIZE, help="0: one stream")
     args = parser.parse_args()
     text = datasets.text_corpus().data
     predictor_rows(args.model or ["gzip:paper", "zstd:paper", "gzip", "zstd"], text[: args.bytes], args.chunk_size)

@@ -32,7 +32,7 @@ import math
 import time
 
 import gencomp
-from gencomp import datasets, modalities
+from gencomp import coding, datasets, modalities
 from gencomp.predictor import Predictor, crop
 
 COMPRESSORS = ("gzip", "zstd", "lzma", "bz2")
@@ -42,7 +42,7 @@ TUNING_CHUNKS = (1000, 1500, 2000, 2037)  # text chunks the defaults were chosen
 
 def tuning_chunks() -> list[bytes]:
     """The Wikipedia text chunks the defaults in gencomp/predictor.py were tuned on."""
-    whole = list(datasets.chunks(datasets.text_corpus().data))
+    whole = list(coding.chunks(datasets.text_corpus().data))
     return [whole[i] for i in TUNING_CHUNKS]
 
 
@@ -50,7 +50,7 @@ def held_out_chunks(modality: str, count: int) -> list[bytes]:
     """``count`` full 2 KB chunks of real data that no default was tuned on."""
     if modality == "text":
         data = datasets.text_corpus().data
-        whole = list(datasets.chunks(data))[:-1]  # the last chunk may be short
+        whole = list(coding.chunks(data))[:-1]  # the last chunk may be short
         return whole[-count:]
     if modality == "image":
         gray = modalities.to_grayscale(datasets.bundled_image("coffee"))
@@ -59,7 +59,7 @@ def held_out_chunks(modality: str, count: int) -> list[bytes]:
         return [patches[i * step].tobytes() for i in range(count)]
     if modality == "audio":
         audio = modalities.read_audio(datasets.bundled_speech())
-        whole = [c for c in datasets.chunks(modalities.audio_to_bytes(audio.samples)) if len(c) == datasets.CHUNK_SIZE]
+        whole = [c for c in coding.chunks(modalities.audio_to_bytes(audio.samples)) if len(c) == coding.CHUNK_SIZE]
         return whole[:count]
     raise ValueError(f"unknown modality {modality!r}")
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from gencomp import container
 from gencomp.workers import available_cores
-from gencomp.datasets import CHUNK_SIZE
+from gencomp.coding import CHUNK_SIZE
 from gencomp_cli.common import RayAddress, atomic_output, check_output, cluster, fail, progress, read_input, say, stderr, to_terminal, user_errors, worker_count
 from gencomp_cli.sample import load
 

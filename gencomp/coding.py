@@ -34,9 +34,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from gencomp.datasets import CHUNK_SIZE
 from gencomp.predictor import ALPHABET, Predictor
 from gencomp.workers import Pool, in_processes
+
+CHUNK_SIZE = 2048  # bytes: the paper's chunk, coded independently of the others
 
 TOTAL_BITS = 32  # quantised frequencies sum to 2**32; every byte gets at least 1
 TOTAL = 1 << TOTAL_BITS
@@ -281,6 +282,12 @@ def split_into(data: bytes, sizes: Sequence[int]) -> list[bytes]:
     return pieces
 
 
+def chunks(data: bytes, chunk_size: int = CHUNK_SIZE) -> list[bytes]:
+    """``data`` in consecutive chunks of ``chunk_size`` bytes (the last may be shorter;
+    0: one chunk), as they are coded."""
+    return split_into(data, chunk_lengths(len(data), chunk_size))
+
+
 def encode(
     predictor: Predictor,
     data: bytes,
@@ -292,7 +299,7 @@ def encode(
     """Code ``data`` in independent chunks of ``chunk_size`` bytes (0: one stream whose
     context slides over the predictor's window), in ``workers`` processes (or ``pool``'s
     workers)."""
-    return encode_chunks(predictor, split_into(data, chunk_lengths(len(data), chunk_size)), workers, advance, pool)
+    return encode_chunks(predictor, chunks(data, chunk_size), workers, advance, pool)
 
 
 def encode_chunks(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from gencomp import coding
-from gencomp.datasets import CHUNK_SIZE
+from gencomp.coding import CHUNK_SIZE
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
 from gencomp.spec import load_predictor

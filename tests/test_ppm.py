@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gencomp
-from gencomp import container, datasets
+from gencomp import coding, container, datasets
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs
 from gencomp_cli.main import app
@@ -22,7 +22,7 @@ from gencomp_cli.main import app
 def held_out() -> bytes:
     """A 2 KB chunk of Wikipedia prose from the corpus's end (the defaults were chosen on
     chunks 1000 and 1500)."""
-    return list(datasets.chunks(datasets.text_corpus().data))[-3]
+    return coding.chunks(datasets.text_corpus().data)[-3]
 
 
 def test_contract_on_text_and_random_bytes(held_out):
