@@ -23,7 +23,7 @@ except ImportError:  # older typer uses click itself
 
 from gencomp import ray_pool
 from gencomp.workers import Pool
-from gencomp.errors import GencompError
+from gencomp.errors import GencompError, UnknownModelError
 from gencomp.predictor import Predictor
 from gencomp.render import printable_char
 
@@ -51,6 +51,8 @@ def user_errors() -> Iterator[None]:
     """Turn problems the user can fix into one-line errors (never a traceback)."""
     try:
         yield
+    except UnknownModelError as error:
+        fail(f"{error} (see `gencomp models`)")
     except GencompError as error:
         fail(str(error))
     except BrokenPipeError:

@@ -10,3 +10,7 @@ class GencompError(Exception):
 
 class SpecError(GencompError, ValueError):
     """A predictor spec that cannot be resolved; the message says what would work."""
+
+
+class UnknownModelError(SpecError):
+    """A spec naming no registered family (a front end may add where the list lives)."""

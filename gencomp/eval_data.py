@@ -116,7 +116,7 @@ def file_data(paths: Iterable[Path]) -> list[Modality]:
         kind, chunks = _file_chunks(path)
         groups.setdefault(kind, []).append((path.name, chunks))
     if not groups:
-        raise GencompError("no files to evaluate in the --data given")
+        raise GencompError("no files to evaluate in the paths given")
     return [Modality(kind, ", ".join(name for name, _ in files), _joined([c for _, c in files])) for kind, files in groups.items()]
 
 

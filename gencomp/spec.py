@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from gencomp.errors import SpecError
+from gencomp.errors import SpecError, UnknownModelError
 from gencomp.predictor import Predictor
 
 
@@ -88,7 +88,7 @@ def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
     family = _FAMILIES.get(name.lower())
     if family is None:
         known = ", ".join(_FAMILIES)
-        raise SpecError(f"unknown model {spec!r}; known models: {known} (see `gencomp models`)")
+        raise UnknownModelError(f"unknown model {spec!r}; known models: {known}")
     options: dict[str, Any] = {}
     if family.split is not None and family.positional:
         options[family.positional], rest = family.split(rest)
