@@ -27,6 +27,7 @@ is coded step by step here too.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import OrderedDict
 
@@ -59,10 +60,12 @@ class _Passes:
         self.w = LlamaSteps(predictor.loaded).w  # the fused weights (needs supports_fused)
         self.vocab = predictor.vocab
         self.passes = 0
-        self.rows: dict[Key, tuple[int, int]] = {}  # sequence -> (pass, row) of its state
-        self.slots: dict[Key, int] = {}  # sequence -> its last token's slot in the cache
-        self.boundaries: dict[int, tuple[int, int]] = {}  # byte offset -> the main-line row ending there
+        # sequence -> its slot: where its last token's keys and values are in the cache and
+        # its hidden state among the passes' (both in the order computed)
+        self.slots: dict[Key, int] = {}
+        self.boundaries: dict[int, int] = {}  # byte offset -> the main-line slot ending there
         self._states: list[torch.Tensor] = []  # final hidden states, one block per pass
+        self._starts: list[int] = []  # the first slot of each block
         self._parents: list[int] = []  # slot -> its parent sequence's slot
         self._logits: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
         self._line = self._main_line(predictor.bos, chunk)
@@ -79,7 +82,7 @@ class _Passes:
             step = escape or [tokens[i]]
             line += step
             offset += 1 if escape else len(self.vocab.token_bytes[tokens[i]] or b"")
-            self.boundaries[offset] = (0, len(line) - 1)
+            self.boundaries[offset] = len(line) - 1
             i += len(step)
         return line
 
@@ -88,7 +91,7 @@ class _Passes:
         keys = [tuple(self._line[: i + 1]) for i in range(n)]
         self.slots.update((key, i) for i, key in enumerate(keys))
         self._parents.extend(range(-1, n - 1))
-        self._store(keys, self._forward(self._line, torch.arange(n), 0, None))
+        self._store(0, self._forward(self._line, torch.arange(n), 0, None))
 
     def run(self, keys: list[Key]) -> None:
         """Hidden states of ``keys``, in passes of up to about ``QUERY_BATCH`` queries; a
@@ -128,7 +131,7 @@ class _Passes:
             cache[:, :, :, :used] = self._cache[:, :, :, :used]
             self._cache = cache
         positions = torch.tensor([len(key) - 1 for key in batch])
-        self._store(batch, self._forward([key[-1] for key in batch], positions, used, mask))
+        self._store(used, self._forward([key[-1] for key in batch], positions, used, mask))
 
     @torch.inference_mode()
     def _forward(self, tokens: list[int], positions: torch.Tensor, start: int, mask: torch.Tensor | None) -> torch.Tensor:
@@ -137,14 +140,20 @@ class _Passes:
         mask = None if mask is None else mask.to(self.w.device)
         return self.w.final_states(ids, positions.to(self.w.device), self._cache, start, mask, slice(None))
 
-    def _store(self, keys: list[Key], states: torch.Tensor) -> None:
-        block = len(self._states)
+    def _store(self, start: int, states: torch.Tensor) -> None:
+        self._starts.append(start)
         self._states.append(states)
-        for row, key in enumerate(keys):
-            self.rows[key] = (block, row)
 
-    def logits(self, block: int, row: int) -> torch.Tensor:
-        """Logits of a stored row, computed with its neighbours in one matrix product."""
+    def state(self, slot: int) -> torch.Tensor:
+        """The final hidden state of the sequence in ``slot``."""
+        block = bisect.bisect_right(self._starts, slot) - 1
+        return self._states[block][slot - self._starts[block]]
+
+    def logits(self, slot: int) -> torch.Tensor:
+        """Logits of the sequence in ``slot``, computed with its neighbours in one matrix
+        product."""
+        block = bisect.bisect_right(self._starts, slot) - 1
+        row = slot - self._starts[block]
         part = (block, row // LOGIT_BLOCK)
         logits = self._logits.get(part)
         if logits is None:
@@ -168,19 +177,19 @@ class _Walk(LLMPredictor):
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
         self.passes = passes
         self.missing: dict[Key, float] = {}
-        # id(node) -> (node, its tokens, the row that scores it); the node is kept so
+        # id(node) -> (node, its tokens, the slot that scores it); the node is kept so
         # that its id is not reused
-        self._located: dict[int, tuple[_Node, Key, tuple[int, int]]] = {}
+        self._located: dict[int, tuple[_Node, Key, int]] = {}
 
     def _ensure(self, node: _Node) -> None:
         if node.p is not None:
             return
         key, where = self._locate(node)
-        if key not in self.passes.rows:
+        if key not in self.passes.slots:
             end, share = self._asked_by(node)
             self.missing[key] = max(share, self.missing.get(key, 0.0))
             where = self.passes.boundaries.get(end, where)
-        self._set_probs(node, self.passes.logits(*where))
+        self._set_probs(node, self.passes.logits(where))
 
     def _asked_by(self, node: _Node) -> tuple[int, float]:
         """Where the bytes of ``node`` end and the share of the beam that asks for it (the
@@ -198,8 +207,8 @@ class _Walk(LLMPredictor):
                 return len(self._seen), weight * h.ends
         return len(self._seen), 1.0
 
-    def _locate(self, node: _Node) -> tuple[Key, tuple[int, int]]:
-        """``node``'s tokens and the row that scores it: its own, or its nearest computed
+    def _locate(self, node: _Node) -> tuple[Key, int]:
+        """``node``'s tokens and the slot that scores it: its own, or its nearest computed
         ancestor's."""
         chain = []
         walker: _Node | None = node
@@ -209,7 +218,7 @@ class _Walk(LLMPredictor):
         key, where = self._located[id(walker)][1:] if walker is not None else ((), None)
         for step in reversed(chain):
             key = (*key, step.token)
-            where = self.passes.rows.get(key) or where
+            where = self.passes.slots.get(key, where)
             self._located[id(step)] = (step, key, where)
         return key, where
 
@@ -229,7 +238,7 @@ def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance 
             walk = _Walk(predictor, passes)
             coded = coding.encode_chunk(walk, chunk)
             wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
-            if walk_number == 1 and len(wanted) > STEP_INSTEAD * len(passes.rows):
+            if walk_number == 1 and len(wanted) > STEP_INSTEAD * len(passes.slots):
                 return coding.encode_chunk(predictor, chunk, advance)
             if not wanted or walk_number == walks:
                 break

@@ -55,7 +55,6 @@ def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMP
     passes.run(later)
     assert passes.passes == 3
     for key in first + later:
-        block, row = passes.rows[key]
         with torch.inference_mode():
             plain = llm_predictor.model.model(input_ids=torch.tensor([list(key)])).last_hidden_state[0, -1]
-        np.testing.assert_allclose(passes._states[block][row].numpy(), plain.numpy(), atol=1e-3)
+        np.testing.assert_allclose(passes.state(passes.slots[key]).numpy(), plain.numpy(), atol=1e-3)
