@@ -30,7 +30,7 @@ import gencomp
 from compressor_xent import held_out_chunks, side_by_side, spec_of
 from gencomp import datasets, modalities
 from gencomp.evaluate import _flac, _png
-from gencomp.ppmd_predictor import MEMORY, VARIANT
+from gencomp.compressors.ppmd import MEMORY, VARIANT
 
 
 def _flac16(data: bytes) -> bytes:

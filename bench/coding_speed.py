@@ -16,7 +16,7 @@ import time
 import constriction
 import numpy as np
 
-from gencomp import coding, container, datasets
+from gencomp import arithmetic, coding, container, datasets
 from gencomp.spec import load_predictor
 
 
@@ -47,9 +47,9 @@ def distributions(data: bytes) -> list[tuple[np.ndarray, int]]:
 def coder_alone(pairs: list[tuple[np.ndarray, int]], repeats: int) -> None:
     """Quantise + code the same distributions ``repeats`` times as one stream."""
     start = time.perf_counter()
-    tables = [(coding.quantize(lp), byte) for lp, byte in pairs]
+    tables = [(arithmetic.quantize(lp), byte) for lp, byte in pairs]
     quantise_s = (time.perf_counter() - start) / len(pairs)
-    encoder = coding.Encoder()
+    encoder = arithmetic.Encoder()
     start = time.perf_counter()
     for _ in range(repeats):
         for table, byte in tables:
@@ -57,7 +57,7 @@ def coder_alone(pairs: list[tuple[np.ndarray, int]], repeats: int) -> None:
     code = encoder.finish()
     n = repeats * len(tables)
     encode_s = (time.perf_counter() - start) / n
-    decoder = coding.Decoder(code)
+    decoder = arithmetic.Decoder(code)
     start = time.perf_counter()
     assert all(decoder.decode(t) == b for _ in range(repeats) for t, b in tables)
     decode_s = (time.perf_counter() - start) / n
@@ -78,15 +78,15 @@ def endings(pairs: list[tuple[np.ndarray, int]], trials: int, length: int) -> No
     for _ in range(trials):
         start = int(rng.integers(0, len(pairs) - length))
         window = pairs[start : start + length]
-        tables = [coding.quantize(lp) for lp, _ in window]
+        tables = [arithmetic.quantize(lp) for lp, _ in window]
         symbols = np.array([b for _, b in window], dtype=np.int32)
-        encoder = coding.Encoder()
+        encoder = arithmetic.Encoder()
         for table, byte in zip(tables, symbols):
             encoder.encode(table, int(byte))
-        quantised = sum(-math.log2((t[b + 1] - t[b]) / coding.TOTAL) for t, b in zip(tables, symbols)) / 8
+        quantised = sum(-math.log2((t[b + 1] - t[b]) / arithmetic.TOTAL) for t, b in zip(tables, symbols)) / 8
         ours.append(len(encoder.finish()) - quantised)
         # the same rule at constriction's 24 bits: frequency - 1 as float64 reproduces it exactly
-        freqs = np.array([np.diff(coding.quantize(lp, total_bits=24)) for lp, _ in window])
+        freqs = np.array([np.diff(arithmetic.quantize(lp, total_bits=24)) for lp, _ in window])
         range_encoder = constriction.stream.queue.RangeEncoder()
         range_encoder.encode(symbols, model, (freqs - 1).astype(np.float64))
         quantised24 = sum(-math.log2(f[b] / 2**24) for f, b in zip(freqs, symbols)) / 8

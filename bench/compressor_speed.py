@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gencomp import datasets
-from gencomp.classic_codecs import COMPRESSOR_PREDICTORS
-from gencomp.compressors import CompressorPredictor, naive_lengths
+from gencomp.compressors.codecs import COMPRESSOR_PREDICTORS
+from gencomp.compressors.predictor import CompressorPredictor, naive_lengths
 from gencomp.sampling import draw
 
 

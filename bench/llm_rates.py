@@ -23,10 +23,11 @@ from typing import Callable
 
 import torch
 
-from gencomp import coding, llm_scoring, modalities
+from gencomp import coding, modalities
+from gencomp.llm import scoring as llm_scoring
 from gencomp.eval_data import bundled_data
-from gencomp.llm import LLMPredictor
-from gencomp.llm_step import TransformersSteps
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.step import TransformersSteps
 
 KINDS = {
     "text": ("text", "8-bit"),

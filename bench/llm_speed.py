@@ -10,7 +10,7 @@ so that other load on the machine hits both alike; medians are printed):
 - ``model.generate(do_sample=True)`` until its tokens decode to at least n bytes
   (special tokens suppressed, so that both write text), at T=1 and with the same knobs.
 Then the time of one model step (one token on a KV cache of the prompt's length), the
-predictor's step (``gencomp.llm_step``) beside transformers' forward, against the
+predictor's step (``gencomp.llm.step``) beside transformers' forward, against the
 weight-streaming limit: bytes of weights ÷ memory read bandwidth measured on as many
 threads as the step runs on.
 
@@ -28,8 +28,8 @@ import torch
 
 import gencomp
 from gencomp import datasets
-from gencomp.llm import LLMPredictor
-from gencomp.llm_step import TransformersSteps, new_steps
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.step import TransformersSteps, new_steps
 
 
 def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int, **knobs: float) -> tuple[float, int]:

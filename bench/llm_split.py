@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from gencomp import datasets, llm_scoring
+from gencomp import datasets
+from gencomp.llm import scoring as llm_scoring
 from gencomp.spec import load_predictor
 
 

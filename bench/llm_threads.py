@@ -17,7 +17,7 @@ import statistics
 import time
 
 from gencomp import coding, datasets
-from gencomp.llm import LLMPredictor
+from gencomp.llm.predictor import LLMPredictor
 from gencomp.spec import load_predictor
 
 

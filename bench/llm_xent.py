@@ -17,8 +17,8 @@ import math
 import time
 
 from gencomp import datasets
-from gencomp.llm import LLMPredictor
-from gencomp.llm_scoring import token_level_bits
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.scoring import token_level_bits
 
 
 def byte_level_bits(predictor: LLMPredictor, chunk: bytes) -> float:

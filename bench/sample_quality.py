@@ -21,8 +21,8 @@ import time
 
 import gencomp
 from gencomp import datasets
-from gencomp.llm import LLMPredictor
-from gencomp.llm_scoring import token_level_bits
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.scoring import token_level_bits
 
 SETTINGS = ("gzip:paper", "gzip:lookahead=0,offsets=1,sharpness=1", "gzip", "zstd:paper", "zstd", "lzma", "bz2")
 PROMPT_ARTICLES = 3  # held out: the corpus's last articles of at least PROMPT_BYTES

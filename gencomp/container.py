@@ -15,7 +15,7 @@ payload's CRC-32. Decoding checks the header before it loads any model and the p
 before it decodes any byte, so damage is reported at once, never decoded into garbage;
 the original's CRC-32 then catches a model that computes differently from the encoder's.
 A header whose lengths do not add up, or declare more bytes than their codes can hold
-(:func:`coding.max_length`), is refused before any decoding, so a hand-made header cannot
+(:func:`arithmetic.max_length`), is refused before any decoding, so a hand-made header cannot
 set the decoder running without bound.
 """
 
@@ -28,7 +28,7 @@ import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from gencomp import coding
+from gencomp import arithmetic, coding
 from gencomp.coding import CHUNK_SIZE
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
@@ -147,7 +147,7 @@ def decode(
         for chunk in chunks:
             sink.write(chunk)
             crc = zlib.crc32(chunk, crc)
-    except coding.CorruptStream:
+    except arithmetic.CorruptStream:
         crc = None
     if crc != header.crc32:
         raise ModelMismatch(
@@ -243,7 +243,7 @@ def _parse_header(body: bytes, version: int) -> Header:
     if not consistent:
         raise Corrupted("the file's header is malformed")
     if version > 1 and any(
-        length > coding.max_length(size) for length, size in zip(header.chunk_lengths(), header.code_sizes)
+        length > arithmetic.max_length(size) for length, size in zip(header.chunk_lengths(), header.code_sizes)
     ):
         raise Corrupted("the file's header declares more bytes than its code can hold")
     return header

@@ -235,7 +235,7 @@ def code_chunk(predictor: Predictor, chunk: bytes, advance: coding.Advance | Non
     here, in this process and in the workers, so a faster scorer for a kind of predictor
     has one place to go: a language model scores the known bytes in batched passes."""
     if is_language_model(predictor):
-        from gencomp import llm_scoring  # imports torch
+        from gencomp.llm import scoring as llm_scoring  # imports torch
 
         return llm_scoring.encode_chunk(predictor, chunk, advance)  # type: ignore[arg-type]
     return coding.encode_chunk(predictor, chunk, advance)

@@ -37,7 +37,7 @@ def _compressor(name: str, module: str) -> Callable[..., Predictor]:
 
 
 def _llm(**options: Any) -> Predictor:
-    from gencomp.llm import LLMPredictor
+    from gencomp.llm.predictor import LLMPredictor
 
     return LLMPredictor(**options)
 
@@ -128,18 +128,18 @@ PPMD_OTHERS = {"spans": 4, "ends": True, "pool": True}
 # measured by bench/compressor_xent.py on Wikipedia text (ppmd: bench/codec_predictors.py);
 # `NAME:paper` is the paper's one-step method.
 for _name, _level, _help, _defaults, _module in (
-    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0), "classic_codecs"),
-    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0), "classic_codecs"),
-    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0), "classic_codecs"),
-    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0), "classic_codecs"),
+    ("gzip", 9, "DEFLATE via zlib (gzip's codec), level 0-9; exact bit lengths", (8, 12, 0.9, 0.0), "codecs"),
+    ("zstd", 3, "Zstandard via the zstandard package, level -7..22; bit lengths", (8, 8, 0.7, 4.0), "codecs"),
+    ("lzma", 6, "LZMA (paper: LZMA2 in .xz; refined: raw LZMA1), preset 0-9", (8, 2, 0.8, 0.0), "codecs"),
+    ("bz2", 9, "bzip2 (Python's bz2), block size level 1-9", (8, 4, 0.2, 0.0), "codecs"),
     ("ppmd", 6, "PPMd var. I via pyppmd (context modelling), level = model order 2-64; "
-     "whole-byte lengths; slow: about 15-20 B/s (each candidate is compressed whole)", PPMD_DEFAULTS, "ppmd_predictor"),
+     "whole-byte lengths; slow: about 15-20 B/s (each candidate is compressed whole)", PPMD_DEFAULTS, "ppmd"),
 ):
     register(
         Family(
             _name,
             f"{_help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
-            _compressor(_name, f"gencomp.{_module}"),
+            _compressor(_name, f"gencomp.compressors.{_module}"),
             (*_refinements(_level, *_defaults, adapt=True, **(PPMD_OTHERS if _name == "ppmd" else {})), *_fast_option(_name)),
             flags=("paper", "fast", "adapt") if _name in _FAST else ("paper", "adapt"),
         )
@@ -185,7 +185,7 @@ register(
         "PNG: pixels in rows of `width`, PNG's row filters, then DEFLATE's exact bit lengths "
         "(gzip's refinements) mixed with a geometric over the residual; for grayscale image "
         "bytes; about 150-250 B/s",
-        _imported("png", "gencomp.png_predictor", "PngPredictor"),
+        _imported("png", "gencomp.compressors.png", "PngPredictor"),
         (
             Option("width", int, 64, "pixels a row (the paper's patches: 64); at most context_window"),
             Option("filter", str, "adaptive", "adaptive (each row: the filter best on the row above), none, sub, up, average or paeth"),
@@ -201,7 +201,7 @@ register(
         "FLAC: fixed and LPC sample predictors and the Rice code of the residual; for audio bytes "
         "(8-bit: the paper's mapping, 16-bit little-endian); about 500-800 B/s at 8 bits "
         "(`flac:order=0`, fixed predictors only: 2.3x that), 300 at 16",
-        _imported("flac", "gencomp.flac_predictor", "FlacPredictor"),
+        _imported("flac", "gencomp.compressors.flac", "FlacPredictor"),
         (
             Option("bits", int, 8, "bits a sample: 8 (byte = high byte + 128) or 16 (little-endian)"),
             Option("order", int, 8, "largest LPC order (0: FLAC's fixed predictors only)"),

@@ -14,8 +14,8 @@ import soundfile
 import gencomp
 from gencomp import coding, datasets, modalities
 from gencomp.evaluate import _flac, _png
-from gencomp.flac_predictor import rice_bits, zigzag
-from gencomp.png_predictor import FILTERS, PngPredictor
+from gencomp.compressors.flac import rice_bits, zigzag
+from gencomp.compressors.png import FILTERS, PngPredictor
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs
 

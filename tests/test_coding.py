@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import gencomp
-from gencomp import coding
+from gencomp import arithmetic, coding
 from gencomp.datasets import bundled_image, bundled_speech, text_corpus
 from gencomp.modalities import audio_to_bytes, image_patches, read_audio, to_7bit, to_grayscale
-from gencomp.llm import LLMPredictor
+from gencomp.llm.predictor import LLMPredictor
 from gencomp.spec import load_predictor
 
 # Small context windows keep the compressor predictors fast (a few ms a byte).
@@ -54,21 +54,21 @@ def test_quantize_keeps_every_byte_codable_and_sums_to_total(text_distributions)
     extreme = np.full(256, -1e6)
     extreme[7] = 0.0
     for logprobs in [lp for lp, _ in text_distributions[:50]] + [extreme, np.full(256, -math.log(256))]:
-        cumulative = coding.quantize(logprobs)
+        cumulative = arithmetic.quantize(logprobs)
         freqs = np.diff(cumulative)
-        assert cumulative[0] == 0 and cumulative[-1] == coding.TOTAL
+        assert cumulative[0] == 0 and cumulative[-1] == arithmetic.TOTAL
         assert freqs.min() >= 1
         # never below p·(1 - 2**-24): what the bound on the code length rests on
-        assert np.all(freqs / coding.TOTAL >= np.exp(logprobs) * (1 - 2.0**-24))
+        assert np.all(freqs / arithmetic.TOTAL >= np.exp(logprobs) * (1 - 2.0**-24))
 
 
 def test_quantize_is_deterministic_and_rejects_nan(text_distributions):
     logprobs = text_distributions[100][0]
-    assert np.array_equal(coding.quantize(logprobs), coding.quantize(logprobs.copy()))
+    assert np.array_equal(arithmetic.quantize(logprobs), arithmetic.quantize(logprobs.copy()))
     broken = logprobs.copy()
     broken[3] = np.nan
     with pytest.raises(ValueError, match="non-finite"):
-        coding.quantize(broken)
+        arithmetic.quantize(broken)
 
 
 # ------------------------------------------------------------------ the coder
@@ -83,25 +83,25 @@ def test_quantize_is_deterministic_and_rejects_nan(text_distributions):
 def test_coder_round_trips_any_distributions(seed, length, sharpness):
     rng = np.random.default_rng(seed)
     logits = rng.normal(size=(length, 256)) * sharpness
-    tables = [coding.quantize(gencomp.predictor.normalize(row)) for row in logits]
+    tables = [arithmetic.quantize(gencomp.predictor.normalize(row)) for row in logits]
     symbols = [int(s) for s in rng.integers(0, 256, length)]
-    encoder = coding.Encoder()
+    encoder = arithmetic.Encoder()
     for table, symbol in zip(tables, symbols):
         encoder.encode(table, symbol)
     code = encoder.finish()
-    decoder = coding.Decoder(code)
+    decoder = arithmetic.Decoder(code)
     assert [decoder.decode(table) for table in tables] == symbols
-    quantised = sum(-math.log2((t[s + 1] - t[s]) / coding.TOTAL) for t, s in zip(tables, symbols))
+    quantised = sum(-math.log2((t[s + 1] - t[s]) / arithmetic.TOTAL) for t, s in zip(tables, symbols))
     assert len(code) * 8 <= quantised + ENDING_BITS + 1e-6
 
 
 def test_stream_of_64_kib_is_within_0_1_percent_of_ideal(text_distributions):
     """65,536 real gzip-predictor distributions coded as one stream: the ending is paid
     once, so the code stays within 0.1% (and the stated bound) of Σ -log2 p."""
-    tables = [(coding.quantize(lp), byte) for lp, byte in text_distributions]
+    tables = [(arithmetic.quantize(lp), byte) for lp, byte in text_distributions]
     repeats = 128
     ideal = repeats * sum(-lp[byte] for lp, byte in text_distributions) / math.log(2)
-    encoder = coding.Encoder()
+    encoder = arithmetic.Encoder()
     for _ in range(repeats):
         for table, byte in tables:
             encoder.encode(table, byte)
@@ -110,21 +110,21 @@ def test_stream_of_64_kib_is_within_0_1_percent_of_ideal(text_distributions):
     assert length >= 64 * 1024
     assert len(code) * 8 <= bound_bits(ideal, length)
     assert len(code) * 8 <= ideal * 1.001
-    decoder = coding.Decoder(code)
+    decoder = arithmetic.Decoder(code)
     assert all(decoder.decode(table) == byte for _ in range(repeats) for table, byte in tables)
 
 
 def test_corrupt_code_is_refused_or_decodes_differently(text_distributions):
-    tables = [(coding.quantize(lp), byte) for lp, byte in text_distributions[:200]]
-    encoder = coding.Encoder()
+    tables = [(arithmetic.quantize(lp), byte) for lp, byte in text_distributions[:200]]
+    encoder = arithmetic.Encoder()
     for table, byte in tables:
         encoder.encode(table, byte)
     code = bytearray(encoder.finish())
     code[len(code) // 2] ^= 0x10
-    decoder = coding.Decoder(bytes(code))
+    decoder = arithmetic.Decoder(bytes(code))
     try:
         decoded = [decoder.decode(table) for table, _ in tables]
-    except coding.CorruptStream:
+    except arithmetic.CorruptStream:
         return
     assert decoded != [byte for _, byte in tables]
 

@@ -13,9 +13,9 @@ import zstandard
 
 import gencomp
 from gencomp import coding
-from gencomp.classic_codecs import GzipPredictor
-from gencomp.compressors import METHOD_VERSION, THREADS_FROM
-from gencomp.literals import Literals
+from gencomp.compressors.codecs import GzipPredictor
+from gencomp.compressors.predictor import METHOD_VERSION, THREADS_FROM
+from gencomp.compressors.literals import Literals
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs, from_code_lengths
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from gencomp import coding, container
+from gencomp import arithmetic, container
 from gencomp.container import ContainerError, Corrupted
 from gencomp.datasets import text_corpus
 from gencomp.spec import load_predictor
@@ -68,15 +68,15 @@ def test_a_code_holds_no_more_than_its_bits(skew, symbols, seed):
     case where dropping a code's trailing zero bytes, as version 1 did, broke it."""
     scores = np.random.default_rng(seed).normal(size=256) * skew / 10
     scores[0] += skew  # from uniform to all but certain
-    cumulative = coding.quantize(scores - np.logaddexp.reduce(scores))
-    encoder = coding.Encoder()
+    cumulative = arithmetic.quantize(scores - np.logaddexp.reduce(scores))
+    encoder = arithmetic.Encoder()
     for symbol in symbols:
         encoder.encode(cumulative, symbol)
     code = encoder.finish()
-    q = np.diff(cumulative)[symbols] / coding.TOTAL
+    q = np.diff(cumulative)[symbols] / arithmetic.TOTAL
     assert -np.log2(q).sum() < 8 * len(code) + 2
-    assert len(symbols) <= coding.max_length(len(code))
-    decoder = coding.Decoder(code)
+    assert len(symbols) <= arithmetic.max_length(len(code))
+    decoder = arithmetic.Decoder(code)
     assert [decoder.decode(cumulative) for _ in symbols] == symbols
 
 

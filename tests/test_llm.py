@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import gencomp
-from gencomp import llm_loading
-from gencomp.llm import FLOOR, LLMPredictor
-from gencomp.llm_scoring import token_level_bits
+from gencomp.llm import loading as llm_loading
+from gencomp.llm.predictor import FLOOR, LLMPredictor
+from gencomp.llm.scoring import token_level_bits
 from gencomp.errors import GencompError
 from gencomp.predictor import ALPHABET, check_logprobs
 

@@ -1,4 +1,4 @@
-"""Batched scoring of known bytes (``gencomp.llm_scoring``) against the step-by-step coder
+"""Batched scoring of known bytes (``gencomp.llm.scoring``) against the step-by-step coder
 that `gencomp compress` uses, on the real bundled model and real data. Chunks are short
 so the step path, the slow reference, stays within a minute."""
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gencomp import coding, datasets, llm_scoring, modalities
-from gencomp.llm import LLMPredictor
+from gencomp import coding, datasets, modalities
+from gencomp.llm import scoring as llm_scoring
+from gencomp.llm.predictor import LLMPredictor
 
 
 def patch_with_bright_pixels() -> bytes:

@@ -1,4 +1,4 @@
-"""The predictor's own model step (gencomp/llm_step.py) against transformers' forward pass
+"""The predictor's own model step (gencomp/llm/step.py) against transformers' forward pass
 of the same bundled SmolLM2: the reference is transformers' implementation, not ours."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import pytest
 import torch
 from transformers import LlamaConfig
 
-from gencomp.llm import LLMPredictor, _Node
-from gencomp.llm_step import LlamaSteps, TransformersSteps, new_steps, supports_fused
+from gencomp.llm.beam import Node
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.step import LlamaSteps, TransformersSteps, new_steps, supports_fused
 
 
 def walk(predictor: LLMPredictor, data: bytes, start: int = 0) -> list[np.ndarray]:
@@ -68,7 +69,7 @@ def test_token_ends_in_one_tree_pass_match_separate_steps(llm_predictor: LLMPred
             predictor._tree.steps = TransformersSteps(llm_predictor.loaded)
         base = predictor._extend(predictor._root, ids[:-4])
         branches = [predictor._extend(base, ids[-4:-2]), predictor._extend(base, ids[-4:-3]), base]
-        ends = [_Node(parent, token) for parent, token in zip(branches, ids[-3:])]
+        ends = [Node(parent, token) for parent, token in zip(branches, ids[-3:])]
         steps = predictor.model_steps
         predictor._ensure_all(ends)
         assert predictor.model_steps - steps == (3 if not firsts else 1)

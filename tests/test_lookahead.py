@@ -1,4 +1,4 @@
-"""The refined compressor predictors: finer lengths, offsets, look-ahead (gencomp.lookahead)."""
+"""The refined compressor predictors: finer lengths, offsets, look-ahead (gencomp.compressors.lookahead)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import zstandard
 
 import gencomp
 from gencomp import coding
-from gencomp.literals import CANDIDATES, PRIME_BYTES, prime
-from gencomp.deflate_bits import BitDeflate
-from gencomp.lookahead import continuations, marginalise, suggested_spans
+from gencomp.compressors.literals import CANDIDATES, PRIME_BYTES, prime
+from gencomp.compressors.deflate_bits import BitDeflate
+from gencomp.compressors.lookahead import continuations, marginalise, suggested_spans
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs, from_code_lengths, normalize
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from gencomp import coding, container
-from gencomp.llm import LLMPredictor
+from gencomp.llm.predictor import LLMPredictor
 from gencomp.modalities import to_7bit
 from gencomp.spec import load_predictor
 from test_coding import samples

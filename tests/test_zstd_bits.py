@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import zstandard
 
-from gencomp.zstd_bits import bitstream_ends, content_bits
+from gencomp.compressors.zstd_bits import bitstream_ends, content_bits
 
 
 def frames(corpus: bytes) -> dict[str, bytes]:

@@ -1,5 +1,5 @@
 """Which single bytes a compressor predictor scores, and the shuffled pads that prime a
-codec's literal code on a short context (see :mod:`gencomp.compressors`)."""
+codec's literal code on a short context (see :mod:`gencomp.compressors.predictor`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A causal language model as a next-byte predictor.
 
-The model predicts tokens; the predictor marginalises over them (``gencomp.llm_bytes`` has
+The model predicts tokens; the predictor marginalises over them (``gencomp.llm.vocabulary`` has
 the tables) and over a beam of tokenisations of the bytes seen so far, since in BPE a
 prefix of a token is often not a token. A hypothesis h is (committed tokens T, pending
 bytes s, weight P(T) · M_T(s)), M_T(u) the mass of the tokens whose bytes start with u:
@@ -13,7 +13,7 @@ uniform distribution so that every byte stays codable. A byte with no beam mass 
 the beam from its heaviest hypothesis.
 
 Each node of the tree of token sequences keeps its own keys and values; a model step
-loads its parent's path into one cache (``gencomp.llm_step``) and runs the new token, so
+loads its parent's path into one cache (``gencomp.llm.step``) and runs the new token, so
 the coder's left-to-right calls cost about one step per token hypothesis; the token ends
 one byte's distribution needs share one tree pass where the step supports it (the
 result then depends on which ends were batched: deterministic, and in the fingerprint's
@@ -31,16 +31,16 @@ matrix products split their sums by thread. Measurements: bench/README.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 import transformers
 
-from gencomp.llm_bytes import ByteVocab, Split
-from gencomp.llm_loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
+from gencomp.llm.beam import Hypothesis, Node
+from gencomp.llm.vocabulary import ByteVocab
+from gencomp.llm.loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
 from gencomp.errors import GencompError, SpecError
-from gencomp.llm_step import TreeSteps
+from gencomp.llm.step import TreeSteps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
 BEAM = 4  # tokenisation hypotheses kept
@@ -48,47 +48,6 @@ FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
 STEP_MIN = 0.001  # beam mass below which a new token sequence is scored without a model step
 SAMPLE_STEP_MIN = 0.05  # the same for sample_next, where proxies only shape later weights
 MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
-
-
-class _Node:
-    """A token sequence: its last token, the parent sequence, that token's keys and values
-    (all layers in one tensor), and, while the beam needs them, the next-token
-    probabilities in the vocabulary's sorted order and the first-byte masses."""
-
-    __slots__ = ("parent", "token", "depth", "kv", "p", "first")
-
-    def __init__(self, parent: _Node | None, token: int) -> None:
-        self.parent = parent
-        self.token = token
-        self.depth = 1 if parent is None else parent.depth + 1
-        self.kv: torch.Tensor | None = None  # [layers, 2, kv_heads, 1, head_dim]
-        self.p: np.ndarray | None = None
-        self.first: np.ndarray | None = None  # M(b) / M("") for all b: a token starts with b
-
-    def path(self) -> list[_Node]:
-        nodes = []
-        node: _Node | None = self
-        while node is not None:
-            nodes.append(node)
-            node = node.parent
-        return nodes[::-1]
-
-
-@dataclass
-class _Hypothesis:
-    node: _Node  # committed tokens
-    pending: bytes  # bytes of the token in progress
-    split: Split  # the tokens that start with ``pending``
-    logw: float  # log P(tokens) + log M(pending), up to a constant shared by the beam
-    # next-token probabilities (sorted) and first-byte distribution after ``node``; while
-    # ``node`` is too unlikely to pay its model step, those of its nearest computed ancestor
-    probs: np.ndarray | None = None
-    first: np.ndarray | None = None
-    # filled by _fill_cases: p(b | h) as its two cases
-    goes_on: np.ndarray | None = None  # M(pending·b) / M(pending)
-    ends: float = 0.0  # q(tok(pending)) / M(pending)
-    end_node: _Node | None = None  # tokens + tok(pending)
-    after: np.ndarray | None = None  # first-byte distribution after end_node (or a proxy)
 
 
 class LLMPredictor:
@@ -126,9 +85,9 @@ class LLMPredictor:
         config = self.model.config
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
         self.bos = self._start_token()
-        self._root = _Node(None, self.bos)  # every token sequence starts here
+        self._root = Node(None, self.bos)  # every token sequence starts here
         self._tree = TreeSteps(self.loaded, kv_cache)  # model steps on the tree's sequences
-        self._beam: list[_Hypothesis] = []
+        self._beam: list[Hypothesis] = []
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
         self._result: np.ndarray | None = None
@@ -247,7 +206,7 @@ class LLMPredictor:
             node, pending = self._extend(self._root, ids[:-1]), last
         else:
             node, pending = self._extend(self._root, ids), b""
-        self._beam = [_Hypothesis(node, pending, self.vocab.split(pending), 0.0, node.p, node.first)]
+        self._beam = [Hypothesis(node, pending, self.vocab.split(pending), 0.0, node.p, node.first)]
         self._seen = x
 
     # ------------------------------------------------------------------ the beam
@@ -282,7 +241,7 @@ class LLMPredictor:
                 h.goes_on = on / total
                 h.ends = end / total
                 if end > 0.0:
-                    h.end_node = _Node(h.node, self.vocab.token_of(h.split))
+                    h.end_node = Node(h.node, self.vocab.token_of(h.split))
         if not lazy:
             filling = [(h, w * h.ends >= step_min) for h, w in zip(self._beam, weights) if h.ends > 0.0 and h.after is None]
             self._ensure_all([h.end_node for h, stepped in filling if stepped])
@@ -292,19 +251,19 @@ class LLMPredictor:
 
     def _observe(self, byte: int) -> None:
         """Move the beam past ``byte`` (the cases must be filled)."""
-        children: list[_Hypothesis] = []
+        children: list[Hypothesis] = []
         for h in self._beam:
             if h.ends > 0.0 and h.after is None:  # an end sample_next did not draw
                 h.after = h.first
             if h.goes_on[byte] > 0.0:
                 split = self.vocab.child(h.split, byte)
                 logw = h.logw + math.log(h.goes_on[byte])
-                children.append(_Hypothesis(h.node, h.pending + bytes([byte]), split, logw, h.probs, h.first))
+                children.append(Hypothesis(h.node, h.pending + bytes([byte]), split, logw, h.probs, h.first))
             if h.ends > 0.0 and h.after[byte] > 0.0:
                 split = self.vocab.child(self.vocab.root, byte)
                 logw = h.logw + math.log(h.ends) + math.log(h.after[byte])
                 probs = h.end_node.p if h.end_node.p is not None else h.probs
-                children.append(_Hypothesis(h.end_node, bytes([byte]), split, logw, probs, h.after))
+                children.append(Hypothesis(h.end_node, bytes([byte]), split, logw, probs, h.after))
         if children:
             children.sort(key=lambda c: -c.logw)  # stable: ties keep their order
             children = children[:BEAM]
@@ -321,25 +280,25 @@ class LLMPredictor:
         self._beam = children
         self._seen += bytes([byte])
 
-    def _restart(self, byte: int) -> _Hypothesis:
+    def _restart(self, byte: int) -> Hypothesis:
         """The heaviest hypothesis with its pending bytes committed, then ``byte``."""
         h = self._beam[0]
         if byte in self.vocab.escapes:
             node = self._extend(h.node, self.vocab.encode(h.pending) + self.vocab.escapes[byte])
-            return _Hypothesis(node, b"", self.vocab.root, 0.0, node.p, node.first)
+            return Hypothesis(node, b"", self.vocab.root, 0.0, node.p, node.first)
         node = self._extend(h.node, self.vocab.encode(h.pending))
-        return _Hypothesis(node, bytes([byte]), self.vocab.child(self.vocab.root, byte), 0.0, node.p, node.first)
+        return Hypothesis(node, bytes([byte]), self.vocab.child(self.vocab.root, byte), 0.0, node.p, node.first)
 
     # ------------------------------------------------------------------ model steps
 
-    def _extend(self, node: _Node, tokens: list[int]) -> _Node:
+    def _extend(self, node: Node, tokens: list[int]) -> Node:
         """The node for ``node``'s tokens + ``tokens``, with its probabilities computed."""
         for token in tokens:
-            node = _Node(node, token)
+            node = Node(node, token)
         self._ensure(node)
         return node
 
-    def _ensure(self, node: _Node) -> None:
+    def _ensure(self, node: Node) -> None:
         """Compute ``node``'s probabilities if it has none: in one pass over it and its
         ancestors that have no stored keys, or, if its probabilities were freed, by one
         step on its parent's keys (its own stored keys stay as they were)."""
@@ -351,7 +310,7 @@ class LLMPredictor:
         with torch_threads(self.threads):
             self._set_probs(node, self._tree.run(chain))
 
-    def _ensure_all(self, nodes: list[_Node]) -> None:
+    def _ensure_all(self, nodes: list[Node]) -> None:
         """``_ensure`` for several token ends of the beam at once: one forward pass where
         the step runs token trees (the ends' parents computed, their own keys not), since
         a step streams every weight whatever the number of tokens. (A subclass whose
@@ -367,7 +326,7 @@ class LLMPredictor:
             for node, logits in zip(todo, self._tree.run_tree(todo)):
                 self._set_probs(node, logits)
 
-    def _set_probs(self, node: _Node, logits: torch.Tensor) -> None:
+    def _set_probs(self, node: Node, logits: torch.Tensor) -> None:
         probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         node.p = probs[self.vocab.order]
         first, _ = ByteVocab.masses(node.p, self.vocab.root)

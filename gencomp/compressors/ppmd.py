@@ -3,7 +3,7 @@
 PPM predicts each byte from the preceding ``level`` bytes (the model order), falling back
 to shorter contexts for bytes never seen after a longer one; it models text far better
 than LZ77's copies and byte frequencies. pyppmd has no encoder state to copy, so each
-candidate is compressed whole (:class:`~gencomp.compressors.CompressorPredictor`'s
+candidate is compressed whole (:class:`~gencomp.compressors.predictor.CompressorPredictor`'s
 default path), and its range coder ends on a whole byte: one-step lengths are coarse
 (2-3 tie sets on 2 KB of text). The compressor predictors' refinements make them finer:
 the mixed context offsets move the byte boundaries (the dithering that gzip's block
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pyppmd
 
-from gencomp.compressors import CompressorPredictor
+from gencomp.compressors.predictor import CompressorPredictor
 
 MEMORY = 1 << 20  # bytes of model memory: a 2 KB context's order-6 model takes far less
 VARIANT = "I"  # PPMd var. I (RAR's, pyppmd's default); "H" is 7-Zip's

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from transformers import DynamicCache
 
-from gencomp.llm_loading import LoadedModel
+from gencomp.llm.loading import LoadedModel
 
 FUSED_VERSION = 1  # in the fingerprint: bump when the fused step's arithmetic changes
 
@@ -243,7 +243,7 @@ def new_steps(loaded: LoadedModel) -> LlamaSteps | TransformersSteps:
 
 
 class TreeSteps:
-    """Model steps for the nodes of a tree of token sequences (``gencomp.llm._Node``:
+    """Model steps for the nodes of a tree of token sequences (``gencomp.llm.beam.Node``:
     ``token``, ``parent``, ``depth``, stored ``kv``, ``path()``). The step cache holds
     one path at a time, moved by cropping and refilling stored keys and values."""
 

@@ -1,7 +1,7 @@
 """Code known bytes with a language model in a few batched forward passes.
 
 When every byte is known in advance (evaluation, and the encoder side) the model steps
-that :class:`~gencomp.llm.LLMPredictor` takes one token at a time can be computed
+that :class:`~gencomp.llm.predictor.LLMPredictor` takes one token at a time can be computed
 together, and the beam then walks the bytes exactly as it does when coding:
 
 1. **The main line**: one forward pass over the chunk's own tokenisation gives the
@@ -21,7 +21,7 @@ together, and the beam then walks the bytes exactly as it does when coding:
    products left.
 
 Files are still coded step by step, which a decoder can repeat; this is for rates.
-Batched passes run on the fused Llama step (``gencomp.llm_step``); a model without it
+Batched passes run on the fused Llama step (``gencomp.llm.step``); a model without it
 is coded step by step here too.
 """
 
@@ -35,9 +35,10 @@ import numpy as np
 import torch
 
 from gencomp import coding
-from gencomp.llm import LLMPredictor, _Node
-from gencomp.llm_loading import torch_threads
-from gencomp.llm_step import LlamaSteps, supports_fused
+from gencomp.llm.beam import Node
+from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.loading import torch_threads
+from gencomp.llm.step import LlamaSteps, supports_fused
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
 LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (each walk moves left to right)
@@ -179,9 +180,9 @@ class _Walk(LLMPredictor):
         self.missing: dict[Key, float] = {}
         # id(node) -> (node, its tokens, the slot that scores it); the node is kept so
         # that its id is not reused
-        self._located: dict[int, tuple[_Node, Key, int]] = {}
+        self._located: dict[int, tuple[Node, Key, int]] = {}
 
-    def _ensure(self, node: _Node) -> None:
+    def _ensure(self, node: Node) -> None:
         if node.p is not None:
             return
         key, where = self._locate(node)
@@ -191,7 +192,7 @@ class _Walk(LLMPredictor):
             where = self.passes.boundaries.get(end, where)
         self._set_probs(node, self.passes.logits(where))
 
-    def _asked_by(self, node: _Node) -> tuple[int, float]:
+    def _asked_by(self, node: Node) -> tuple[int, float]:
         """Where the bytes of ``node`` end and the share of the beam that asks for it (the
         hypothesis whose tokens it is, or whose pending token it ends); a beam starting
         afresh (a restart) asks with all its weight at the bytes seen."""
@@ -207,11 +208,11 @@ class _Walk(LLMPredictor):
                 return len(self._seen), weight * h.ends
         return len(self._seen), 1.0
 
-    def _locate(self, node: _Node) -> tuple[Key, int]:
+    def _locate(self, node: Node) -> tuple[Key, int]:
         """``node``'s tokens and the slot that scores it: its own, or its nearest computed
         ancestor's."""
         chain = []
-        walker: _Node | None = node
+        walker: Node | None = node
         while walker is not None and id(walker) not in self._located:
             chain.append(walker)
             walker = walker.parent

@@ -46,7 +46,7 @@ class LoadedModel:
     device: Any  # torch.device
     dtype: Any  # torch.dtype
     weights: str  # names the exact weights: GGUF hash, hub commit, or folder listing hash
-    step_weights: Any = None  # the weights gencomp.llm_step lays out for its steps, once built
+    step_weights: Any = None  # the weights gencomp.llm.step lays out for its steps, once built
 
 
 def cache_root() -> Path:

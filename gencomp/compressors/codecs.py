@@ -1,8 +1,8 @@
 """The four classical codecs as predictors: how each one compresses, its paper lengths and
-its finest lengths; the method they share is :class:`gencomp.compressors.CompressorPredictor`.
+its finest lengths; the method they share is :class:`gencomp.compressors.predictor.CompressorPredictor`.
 
 gzip copies a fed zlib state per candidate (and a libz stream for exact bit counts, see
-:mod:`gencomp.deflate_bits`) instead of recompressing the context; zstd, LZMA and bz2 have
+:mod:`gencomp.compressors.deflate_bits`) instead of recompressing the context; zstd, LZMA and bz2 have
 no state to copy and recompress.
 """
 
@@ -17,11 +17,11 @@ from typing import Any, Sequence
 import numpy as np
 import zstandard
 
-from gencomp.compressors import THREADS_FROM, CompressorPredictor
-from gencomp.deflate_bits import BitDeflate, DeflateState, c_library_version
-from gencomp.literals import CANDIDATES
+from gencomp.compressors.predictor import THREADS_FROM, CompressorPredictor
+from gencomp.compressors.deflate_bits import BitDeflate, DeflateState, c_library_version
+from gencomp.compressors.literals import CANDIDATES
 from gencomp.predictor import DEFAULT_CONTEXT_WINDOW
-from gencomp.zstd_bits import content_bits
+from gencomp.compressors.zstd_bits import content_bits
 
 
 class GzipPredictor(CompressorPredictor):
@@ -88,7 +88,7 @@ class GzipPredictor(CompressorPredictor):
 
 class ZstdPredictor(CompressorPredictor):
     """Zstandard at ``level``: the paper's lengths are ``ZstdCompressor(level).compress``'s,
-    the refined ones the same frame's bits less its bitstreams' padding (gencomp.zstd_bits)."""
+    the refined ones the same frame's bits less its bitstreams' padding (gencomp.compressors.zstd_bits)."""
 
     name = "zstd"
     levels, default_level = range(-7, 23), 3

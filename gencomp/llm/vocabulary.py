@@ -16,7 +16,7 @@ byte (␄ for 0x04). Every byte thus maps to a distinct token sequence; the pred
 knows the true bytes, the tokens only condition the model. Such a byte costs 1-3 tokens of
 context instead of one (measured on SmolLM2; ``<0xMM>`` cost 5-6, which made bright image
 pixels, 0xF5-0xFF, six model steps each), and its probability comes from the predictor's
-floor (see ``gencomp.llm``), not from the model: about 20 bits each when coded.
+floor (see ``gencomp.llm.predictor``), not from the model: about 20 bits each when coded.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ The refined method (the default specs) is a better model of the same codec:
   shuffled, in front of it: the codec then builds its literal code from the context's
   byte frequencies (the shuffle keeps it from copying their order). Below
   PRIMED_BELOW bytes of context, their mean distribution is mixed in with PRIME_WEIGHT;
-- look-ahead (gencomp.lookahead): the continuations the context suggests are scored too
+- look-ahead (gencomp.compressors.lookahead): the continuations the context suggests are scored too
   and marginalised into the next-byte distribution;
 - speed: the bytes absent from the context all get the mean length of a few stand-ins
-  (with ``pool``, so do the bytes seen equally often: :class:`~gencomp.literals.Literals`), and what the
+  (with ``pool``, so do the bytes seen equally often: :class:`~gencomp.compressors.literals.Literals`), and what the
   previous call scored is reused when the context has grown by one byte (the walk of the
   coder and the sampler: :meth:`CompressorPredictor._view_bits`).
 
@@ -48,8 +48,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from gencomp.errors import SpecError
-from gencomp.literals import CANDIDATES, Literals, prime
-from gencomp.lookahead import continuations, marginalise
+from gencomp.compressors.literals import CANDIDATES, Literals, prime
+from gencomp.compressors.lookahead import continuations, marginalise
 from gencomp.mixture import METHOD_VERSION as MIX_VERSION, Experts, Mixture
 from gencomp.predictor import DEFAULT_CONTEXT_WINDOW, crop, from_code_lengths, normalize
 

@@ -4,7 +4,7 @@ A PNG holds grayscale pixels row by row; each row is filtered (a filter-type byt
 each pixel minus a prediction from its neighbours, modulo 256: None, Sub = left, Up =
 above, Average, Paeth) and the filtered stream is DEFLATE-compressed. As a next-pixel
 model: the context's pixels are filtered the same way, the refined gzip predictor
-(:class:`~gencomp.classic_codecs.GzipPredictor`, exact DEFLATE bit lengths, look-ahead,
+(:class:`~gencomp.compressors.codecs.GzipPredictor`, exact DEFLATE bit lengths, look-ahead,
 dithering) gives the distribution of the next filtered byte, and since a pixel x filters
 to (x − prediction) mod 256, a bijection, that is the next pixel's distribution too.
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gencomp.classic_codecs import GzipPredictor
+from gencomp.compressors.codecs import GzipPredictor
 from gencomp.errors import SpecError
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 

@@ -1,0 +1,1 @@
+"""Compressors as next-byte predictors, through their code lengths."""

@@ -1,0 +1,1 @@
+"""Causal language models as next-byte predictors (transformers)."""
