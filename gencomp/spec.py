@@ -24,6 +24,31 @@ class Option:
     type: type
     default: Any
     help: str
+    unit: str = ""  # what the number counts (bytes, bits, views), shown by `gencomp models`
+    low: float | None = None  # the least value that works
+    high: float | None = None  # the largest value that works (the help says why it is the limit)
+
+    def check(self, value: Any) -> None:
+        """Raise SpecError if ``value`` is out of this option's range."""
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise SpecError(f"{self.name} must be in {self.range()}, got {value!r}")
+
+    def range(self) -> str:
+        """The values that work, as text: ``1..64``, ``>= 0``, ``(0, 4]``."""
+        low, high = (None if v is None else self.type(v) for v in (self.low, self.high))
+        if low is not None and high is not None:
+            return f"{low}..{high}"
+        return f">= {low}" if low is not None else (f"<= {high}" if high is not None else "")
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An option's name in specs written by earlier versions (``.gcz`` headers, results
+    files): read as ``new``, its value passed through ``convert``."""
+
+    old: str
+    new: str
+    convert: Callable[[Any], Any] = lambda value: value
 
 
 @dataclass(frozen=True)
@@ -39,6 +64,7 @@ class Family:
     # reads the positional value off the front of the text after ``name:`` when it may hold
     # commas of its own (a mixture's components): text -> (positional value, the options)
     split: Callable[[str], tuple[str, str]] | None = None
+    aliases: tuple[Alias, ...] = ()
 
     def option(self, name: str) -> Option:
         for option in self.options:
@@ -92,13 +118,16 @@ def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
     options: dict[str, Any] = {}
     if family.split is not None and family.positional:
         options[family.positional], rest = family.split(rest)
+    aliases = {alias.old: alias for alias in family.aliases}
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, eq, value = item.partition("=")
         if eq:
-            option = family.option(key.strip())
+            alias = aliases.get(key.strip())
+            option = family.option(alias.new if alias else key.strip())
             if option.name in options:
                 raise SpecError(f"option {option.name} is given twice in {spec!r}")
-            options[option.name] = _convert(option, value.strip())
+            converted = _convert(option, value.strip())
+            options[option.name] = alias.convert(converted) if alias else converted
         elif item in family.flags:
             options[item] = True
         elif family.positional and family.positional not in options:
@@ -106,6 +135,59 @@ def parse_spec(spec: str) -> tuple[Family, dict[str, Any]]:
         else:
             raise SpecError(f"cannot read {item!r} in {spec!r}: write options as key=value")
     return family, options
+
+
+def _text(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def format_spec(family: Family, options: dict[str, Any]) -> str:
+    """The spec string of ``family`` with ``options``: the positional value first, then the
+    options in the family's order, a flag set True as its bare word. ``parse_spec`` reads it
+    back to the same options, so ``format_spec(*parse_spec(s))`` is the canonical form of s."""
+    items = [str(options[family.positional])] if family.positional and options.get(family.positional) else []
+    for option in family.options:
+        if option.name == family.positional or option.name not in options:
+            continue
+        value = options[option.name]
+        items.append(option.name if value is True and option.name in family.flags else f"{option.name}={_text(value)}")
+    return family.name + (":" + ",".join(items) if items else "")
+
+
+def canonical_spec(spec: str) -> str:
+    """One spelling per predictor: aliases resolved, options in order (SpecError if bad)."""
+    return format_spec(*parse_spec(spec))
+
+
+def with_options(spec: str, **options: Any) -> str:
+    """``spec`` with the options given apart (such as a device); None leaves one out. An
+    option the spec already names is refused rather than silently replaced."""
+    family, parsed = parse_spec(spec)
+    for key, value in options.items():
+        if value is None:
+            continue
+        option = family.option(key)
+        if option.name in parsed:
+            raise SpecError(f"{key} is given twice: {value} and inside the spec {spec}; give it once")
+        parsed[option.name] = _convert(option, str(value))
+    return format_spec(family, parsed)
+
+
+def split_specs(text: str) -> list[str]:
+    """Several specs joined by commas -> the specs: in ``gzip,zstd:level=1,context_window=512``
+    the last comma belongs to zstd's options (its piece names no family). Repeats refused."""
+    specs: list[str] = []
+    for piece in filter(None, (part.strip() for part in text.split(","))):
+        if specs and piece.partition(":")[0].lower() not in _FAMILIES:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    if not specs:
+        raise SpecError("no predictor spec given, e.g. gzip,zstd")
+    repeated = sorted({spec for spec in specs if specs.count(spec) > 1})
+    if repeated:
+        raise SpecError(f"{', '.join(repeated)} named more than once")
+    return specs
 
 
 def load_predictor(spec: str) -> Predictor:
