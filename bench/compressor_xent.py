@@ -18,8 +18,8 @@ the bundled speech recording.
 
     .venv/bin/python bench/compressor_xent.py                  # every compressor, text
     .venv/bin/python bench/compressor_xent.py --modality image --compressor gzip
-    .venv/bin/python bench/compressor_xent.py --setting paper --setting lookahead=16
-    .venv/bin/python bench/compressor_xent.py --compressor gzip --setting primes=0 --setting '' --chunks 4 --stride 2
+    .venv/bin/python bench/compressor_xent.py --setting paper --setting horizon=16
+    .venv/bin/python bench/compressor_xent.py --compressor gzip --setting shuffled_views=0 --setting '' --chunks 4 --stride 2
     .venv/bin/python bench/compressor_xent.py --tuning --compressor zstd --setting bonus=4
     .venv/bin/python bench/compressor_xent.py --compressor gzip --compressor zstd --setting '' --setting fast \
         --modality text --modality image --modality audio --chunks 4 --stride 16
@@ -96,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--compressor", action="append", choices=COMPRESSORS)
     parser.add_argument("--modality", action="append", choices=("text", "image", "audio"))
-    parser.add_argument("--setting", action="append", help="spec suffix, e.g. paper or lookahead=16 ('' = default)")
+    parser.add_argument("--setting", action="append", help="spec suffix, e.g. paper or horizon=16 ('' = default)")
     parser.add_argument("--chunks", type=int, default=2, help="chunks per modality")
     parser.add_argument("--stride", type=int, default=4, help="predict every stride-th byte (1: all)")
     parser.add_argument("--tuning", action="store_true", help="the text chunks the defaults were tuned on")

@@ -24,7 +24,7 @@ from gencomp import datasets
 from gencomp.llm.predictor import LLMPredictor
 from gencomp.llm.scoring import token_level_bits
 
-SETTINGS = ("gzip:paper", "gzip:lookahead=0,offsets=1,sharpness=1", "gzip", "zstd:paper", "zstd", "lzma", "bz2")
+SETTINGS = ("gzip:paper", "gzip:horizon=1,views=1,exponent=1", "gzip", "zstd:paper", "zstd", "lzma", "bz2")
 PROMPT_ARTICLES = 3  # held out: the corpus's last articles of at least PROMPT_BYTES
 PROMPT_BYTES = 1024
 

@@ -5,7 +5,7 @@ parentheses (its commas are then its own), and the mixture's options follow a co
 
     mix:gzip+llm
     mix:(gzip:fast)+ngram:order=2+llm,weights=1:1:2
-    mix:(zstd:level=19,lookahead=4)+(llm:threads=1),rate=0.01
+    mix:(zstd:level=19,horizon=4)+(llm:threads=1),rate=0.01
 
 Two layers, both learned from the bytes of the context (what the coder has coded so far):
 

@@ -154,7 +154,7 @@ def test_no_arguments_still_shows_the_help():
 def test_a_closed_pipe_ends_sample_quietly():
     """`gencomp sample | head -c 10`: no traceback and no error line once the reader has gone."""
     gencomp = Path(sys.executable).with_name("gencomp")
-    process = subprocess.Popen([str(gencomp), "sample", "-m", "gzip:lookahead=0", "-n", "100000", "-p", "abc"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([str(gencomp), "sample", "-m", "gzip:horizon=1", "-n", "100000", "-p", "abc"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdout.read(10)
     process.stdout.close()
     stderr = process.stderr.read().decode()
@@ -173,7 +173,7 @@ def tiny_data(tmp_path):
 
 
 def evaluate(*args: str):
-    return run("evaluate", "--no-classical", "-m", "gzip:lookahead=0", "--limit", "1", "--workers", "1", *args)
+    return run("evaluate", "--no-classical", "-m", "gzip:horizon=1", "--limit", "1", "--workers", "1", *args)
 
 
 def test_evaluate_does_not_overwrite_json_or_csv_without_force(tmp_path, tiny_data):

@@ -17,7 +17,7 @@ from gencomp.compressors.lookahead import continuations, marginalise, suggested_
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs, from_code_lengths, normalize
 
-REFINED = ["gzip", "zstd", "lzma", "bz2", "gzip:lookahead=4,offsets=2", "zstd:lookahead=0,offsets=1"]
+REFINED = ["gzip", "zstd", "lzma", "bz2", "gzip:horizon=4,views=2", "zstd:horizon=1,views=1"]
 
 
 def cross_entropy(predictor, chunk: bytes, stride: int = 1) -> float:
@@ -43,7 +43,7 @@ def test_only_the_cropped_context_counts(prose):
         assert np.array_equal(narrow.logprobs(prose[:end]), fresh.logprobs(prose[end - 600 : end]))
 
 
-@pytest.mark.parametrize("spec", ["gzip", "zstd:offsets=2"])
+@pytest.mark.parametrize("spec", ["gzip", "zstd:views=2"])
 def test_a_walk_agrees_with_a_cold_call(spec, prose):
     walker = gencomp.load_predictor(spec)
     for end in range(748, 761):  # context + look-ahead grow over the smallest window (762 B)
@@ -69,7 +69,7 @@ def test_refined_predictors_keep_the_exact_paper_lengths(prose):
 
 def test_paper_refuses_refinements():
     with pytest.raises(SpecError, match="paper"):
-        gencomp.load_predictor("gzip:paper,lookahead=8")
+        gencomp.load_predictor("gzip:paper,horizon=8")
 
 
 def test_deflate_bits_are_exact_and_incremental(prose):
@@ -146,8 +146,8 @@ def test_priming_models_the_start_of_real_text_better(name, corpus):
     """Below 512 bytes the codecs code literals flat; the primed views give them the
     context's byte frequencies. Measured on the first 384 bytes of a real chunk."""
     chunk = corpus[200_000:200_384]
-    plain = cross_entropy(gencomp.load_predictor(f"{name}:primes=0,offsets=1"), chunk, stride=8)
-    primed = cross_entropy(gencomp.load_predictor(f"{name}:primes=2,offsets=1"), chunk, stride=8)
+    plain = cross_entropy(gencomp.load_predictor(f"{name}:shuffled_views=0,views=1"), chunk, stride=8)
+    primed = cross_entropy(gencomp.load_predictor(f"{name}:shuffled_views=2,views=1"), chunk, stride=8)
     assert primed < plain - 0.1, (primed, plain)
 
 

@@ -54,7 +54,7 @@ def test_spec_options_are_parsed_and_typed():
     predictor = gencomp.load_predictor("zstd:level=19,paper")
     assert predictor.spec == "zstd:level=19,context_window=2048,paper"
     refined = gencomp.load_predictor("zstd:level=19")
-    assert refined.spec.startswith("zstd:level=19,context_window=2048,lookahead=")
+    assert refined.spec.startswith("zstd:level=19,context_window=2048,horizon=")
     assert gencomp.load_predictor(predictor.spec).spec == predictor.spec
 
 
@@ -69,7 +69,7 @@ def test_llm_takes_a_bare_model_name():
     [
         ("gzipp", "unknown model 'gzipp'; known models: gzip, zstd, lzma, bz2, ppmd, llm, png, flac, ppm, ngram, mix"),
         ("gzip:lvl=3", "gzip has no option 'lvl'"),
-        ("gzip:paper,lookahead=4", "gzip:paper is the one-step paper method; drop lookahead"),
+        ("gzip:paper,horizon=4", "gzip:paper is the one-step paper method; drop horizon"),
         ("gzip:level=high", "option level='high' is not a valid int"),
         ("gzip:9", "write options as key=value"),
     ],

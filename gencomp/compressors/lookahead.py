@@ -15,7 +15,7 @@ match only from 3 bytes on, and a byte that starts one looks like any other lite
 than the codec's length for it says (LZ77 pays for a match's length up front, so each
 prefix of a repeat is priced as if the copy might stop there). Measured, not derived.
 
-``sharpness`` (β) scales the summed log-weights before normalising, p ∝ (Σ 2^-ℓ)^β. The
+``exponent`` (β) scales the summed log-weights before normalising, p ∝ (Σ 2^-ℓ)^β. The
 code lengths of a compressor are overconfident as probabilities (a new byte value costs
 tens of bits in a fresh Huffman tree); β < 1 flattens them, chosen by measurement in
 bench/compressor_xent.py.
@@ -86,11 +86,11 @@ def continuations(context: bytes, count: int, horizon: int, ends: bool = False) 
     return list(seen)
 
 
-def marginalise(bits: np.ndarray, extra: list[bytes], sharpness: float = 1.0, bonus: float = 0.0) -> np.ndarray:
+def marginalise(bits: np.ndarray, extra: list[bytes], exponent: float = 1.0, bonus: float = 0.0) -> np.ndarray:
     """Next-byte log-probabilities from code lengths in bits: ``bits[:256]`` for the single
     bytes 0..255, ``bits[256:]`` for the continuations in ``extra``, in order.
 
-    p(b) ∝ (2^-bits[b] + Σ_{u in extra, u[0] = b} 2^(bonus - bits[u]))^sharpness. Every
+    p(b) ∝ (2^-bits[b] + Σ_{u in extra, u[0] = b} 2^(bonus - bits[u]))^exponent. Every
     byte keeps its own one-step term, so every entry is finite."""
     bits = np.asarray(bits, dtype=np.float64)
     if bits.shape != (ALPHABET + len(extra),):
@@ -100,4 +100,4 @@ def marginalise(bits: np.ndarray, extra: list[bytes], sharpness: float = 1.0, bo
     if extra:
         first = np.fromiter((u[0] for u in extra), dtype=np.intp, count=len(extra))
         np.logaddexp.at(totals, first, scores[ALPHABET:] + bonus * LN2)
-    return normalize(sharpness * totals)
+    return normalize(exponent * totals)

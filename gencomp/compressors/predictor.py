@@ -43,15 +43,17 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from gencomp.errors import SpecError
 from gencomp.compressors.literals import CANDIDATES, Literals, prime
 from gencomp.compressors.lookahead import continuations, marginalise
+from gencomp.compressors.refinements import Refinements
 from gencomp.mixture import METHOD_VERSION as MIX_VERSION, Experts, Mixture
 from gencomp.predictor import DEFAULT_CONTEXT_WINDOW, crop, from_code_lengths, normalize
+from gencomp.spec import family, format_spec
 
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
@@ -71,7 +73,7 @@ OFFSET_STEP = 64
 # bytes, where the context's frequencies are noise, it cost 0.31 bits/byte there to 0.5's 0.13.
 PRIMED_BELOW = 512
 PRIME_WEIGHT = 0.5
-# With ``adapt``, the sharpnesses mixed online, as multiples of the spec's (which was tuned
+# With ``adapt``, the exponents mixed online, as multiples of the spec's (which was tuned
 # on text): a grid set once, not tuned; measured on held-out data in bench/compressor_xent.py.
 ADAPT_SCALES = (0.5, 0.75, 1.0, 1.25)
 
@@ -95,78 +97,64 @@ class CompressorPredictor:
     """Base class: a codec's one-shot ``compress`` turned into a next-byte predictor.
 
     With ``paper=True`` the distribution is the paper's, from :meth:`candidate_lengths`.
-    Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths): the
-    mean of the distributions from ``offsets`` context start offsets, each adding, with
-    ``lookahead`` > 1, the prefixes of up to ``spans`` suggested continuations (with
-    ``ends``, the shortest and the whole one only; credited ``bonus`` bits), scaled by
-    ``sharpness``; on a short context, mixed with ``primes`` primed views; with ``pool``,
-    the bytes seen equally often share one length. The constructors default to the
-    paper's method and the codec's ``default_level``; the registry's specs (``gzip``,
-    ``gzip:fast``, …) carry the measured settings.
+    Otherwise it comes from :meth:`continuation_bits` (the codec's finest lengths), refined
+    by :class:`Refinements`: the mean of the distributions of ``views`` context starts, each
+    adding, with ``horizon`` > 1, the prefixes of up to ``continuations`` suggested
+    continuations (with ``ends``, the shortest and the whole one only; credited ``bonus``
+    bits), raised to ``exponent``; on a short context, mixed with ``shuffled_views``; with
+    ``pool``, the bytes seen equally often share one length. Each codec's ``TUNED`` settings
+    are the default (so ``GzipPredictor()`` is ``load_predictor("gzip")``); ``FAST``, where
+    there is one, is ``NAME:fast``; options given override either.
     """
 
     name: str = ""
     levels: range = range(0)  # the codec's valid levels
     default_level: int = 0
     threaded = True  # spread candidates over threads from THREADS_FROM bytes of context
+    TUNED = Refinements()
+    FAST: Refinements | None = None
 
     def __init__(
         self,
         level: int | None = None,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
         *,
-        paper: bool = True,
-        lookahead: int = 0,
-        spans: int = 16,
-        offsets: int = 1,
-        sharpness: float = 1.0,
-        bonus: float = 0.0,
-        primes: int = 0,
-        pool: bool = False,
-        ends: bool = False,
-        adapt: bool = False,
+        paper: bool = False,
+        fast: bool = False,
+        **refinements: Any,
     ) -> None:
         level = self.default_level if level is None else level
         if level not in self.levels:
             raise SpecError(f"{self.name} level must be {self.levels[0]}..{self.levels[-1]}, got {level}")
         if context_window < 1:
             raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
-        if lookahead < 0 or spans < 0 or offsets < 1 or not 0 <= primes <= 64:
-            raise SpecError(
-                f"need lookahead >= 0, spans >= 0, offsets >= 1, primes 0..64; got {lookahead}, {spans}, {offsets}, {primes}"
-            )
-        if not 0 < sharpness <= 4:
-            raise SpecError(f"sharpness must be in (0, 4], got {sharpness}")
-        if not 0 <= bonus <= 32:
-            raise SpecError(f"bonus must be in [0, 32] bits, got {bonus}")
+        if paper and (fast or refinements):
+            extra = ", ".join((["fast"] if fast else []) + sorted(refinements))
+            raise SpecError(f"{self.name}:paper is the one-step paper method; drop {extra}")
+        if fast and self.FAST is None:
+            raise SpecError(f"{self.name} has no fast preset (gzip and zstd have)")
         self.level = level
         self.context_window = context_window
         self.paper = paper
-        self.lookahead, self.spans, self.offsets = lookahead, spans, offsets
-        self.sharpness, self.bonus, self.primes, self.pool, self.ends = sharpness, bonus, primes, pool, ends
+        self.refine = (self.FAST if fast else self.TUNED).with_changes(refinements)
         self._threads: ThreadPoolExecutor | None = None
         # bits of x·u by view context x and continuation u: this call's, the previous one's
         self._scored: dict[bytes, dict[bytes, float]] = {}
         self._scored_before: dict[bytes, dict[bytes, float]] = {}
-        self.adapt = adapt and not paper
+        self.adapt = self.refine.adapt and not paper
         self._adaptive = self._adaptive_mixture() if self.adapt else None
 
     def _adaptive_mixture(self) -> Mixture:
-        """With ``adapt``: the distributions at ADAPT_SCALES × ``sharpness``, from one scoring,
+        """With ``adapt``: the distributions at ADAPT_SCALES × ``exponent``, from one scoring,
         mixed with weights learned from the context (gencomp.mixture)."""
-        sharpnesses = [min(4.0, self.sharpness * scale) for scale in ADAPT_SCALES]
-        experts = Experts(lambda context: self._refined(context, sharpnesses, 1.0), [f"sharpness={s!r}" for s in sharpnesses], self.context_window)
+        exponents = [min(4.0, self.refine.exponent * scale) for scale in ADAPT_SCALES]
+        experts = Experts(lambda context: self._refined(context, exponents, 1.0), [f"exponent={s!r}" for s in exponents], self.context_window)
         return Mixture(experts.components())
 
     @property
     def spec(self) -> str:
-        base = f"{self.name}:level={self.level},context_window={self.context_window}"
-        if self.paper:
-            return base + ",paper"
-        return (
-            f"{base},lookahead={self.lookahead},spans={self.spans},offsets={self.offsets},"
-            f"sharpness={self.sharpness!r},bonus={self.bonus!r},primes={self.primes},pool={self.pool},ends={self.ends}"
-        ) + (",adapt=True" if self.adapt else "")
+        settings = {"level": self.level, "context_window": self.context_window}
+        return format_spec(family(self.name), settings | ({"paper": True} if self.paper else self.refine.settings()))
 
     @property
     def fingerprint(self) -> str:
@@ -207,36 +195,37 @@ class CompressorPredictor:
             return from_code_lengths(8.0 * self.candidate_lengths(context))
         if self._adaptive is not None:
             return self._adaptive.logprobs(context)
-        return self._refined(context, (self.sharpness,), self.sharpness)[0]
+        return self._refined(context, (self.refine.exponent,), self.refine.exponent)[0]
 
-    def _refined(self, context: bytes, sharpnesses: Sequence[float], base: float) -> list[np.ndarray]:
-        """The refined distribution at each of ``sharpnesses``, from one scoring of the
+    def _refined(self, context: bytes, exponents: Sequence[float], base: float) -> list[np.ndarray]:
+        """The refined distribution at each of ``exponents``, from one scoring of the
         views, whose look-ahead weights are raised to ``base`` (the others rescale them)."""
         self._scored_before, self._scored = self._scored, {}
-        literals = Literals.of(context, self.pool)
-        extra = continuations(context, self.spans, self.lookahead, self.ends)
+        refine = self.refine
+        literals = Literals.of(context, refine.pool)
+        extra = continuations(context, refine.continuations, refine.horizon, refine.ends)
         views = [
             self._view_logprobs(context[shift:], literals, extra, base)
-            for shift in range(0, min(self.offsets * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
+            for shift in range(0, min(refine.views * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
         ]
         primed = []
-        if self.primes and 0 < len(context) < PRIMED_BELOW:
-            primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(self.primes)]
+        if refine.shuffled_views and 0 < len(context) < PRIMED_BELOW:
+            primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(refine.shuffled_views)]
         results = []
-        for sharpness in sharpnesses:
-            mixture = _log_mean(_sharpened(views, sharpness / base))
+        for exponent in exponents:
+            mixture = _log_mean(_sharpened(views, exponent / base))
             if primed:
-                primed_mean = _log_mean(_sharpened(primed, sharpness / base))
+                primed_mean = _log_mean(_sharpened(primed, exponent / base))
                 mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
             results.append(normalize(mixture))
         return results
 
-    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], sharpness: float) -> np.ndarray:
+    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], exponent: float) -> np.ndarray:
         """The look-ahead distribution from one view of the context (an offset, or a primed
         context)."""
         bits = self._view_bits(context, literals.scored + extra)
         single = literals.spread(bits[: len(literals.scored)])
-        return marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, sharpness, self.bonus)
+        return marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, exponent, self.refine.bonus)
 
     def _view_bits(self, context: bytes, candidates: list[bytes]) -> np.ndarray:
         """:meth:`continuation_bits`, reusing the previous call's: when the context has grown
