@@ -39,7 +39,7 @@ def prompts(count: int = PROMPT_ARTICLES) -> list[bytes]:
 def judge_bits(judge: LLMPredictor, prompt: bytes, continuation: bytes) -> float:
     """The judge's bits/byte on ``continuation`` given ``prompt``: its token-level bits on
     prompt + continuation minus those on the prompt: two forward passes, where the
-    byte-level walk takes a model step per byte (they agreed on prose, DESIGN.md)."""
+    byte-level walk takes a model step per byte (the two agree on prose)."""
     both = token_level_bits(judge, prompt + continuation)
     return (both - token_level_bits(judge, prompt)) / max(1, len(continuation))
 

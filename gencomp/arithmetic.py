@@ -1,24 +1,16 @@
 """The arithmetic coder: a next-byte distribution narrows an interval, one byte at a time.
 
-A next-byte distribution becomes integer frequencies (:func:`quantize`), and a binary
-arithmetic coder with 64-bit registers (Witten, Neal & Cleary 1987, the scheme of the
-paper's ``arithmetic_coder.py``) narrows an interval by them, one byte at a time.
-
-Why not ``constriction``: fed ``frequency - 1`` as float64 integers, its fast categorical
-model (``perfect=False``) would reproduce our integers exactly (its scale is then exactly
-1.0 and every partial sum is an exact integer), so quantisation was no reason. Its range
-coder, though, ends every stream in whole 32-bit words: measured on 300 chunks of real
-gzip-predictor distributions (bench/coding_speed.py), 1.83 bytes a chunk over the quantised
-code length (max 4.1) against 0.31 bytes (max 0.95) for this coder, which ends in at most
-2 bits plus zero bits to a whole byte. An LLM codes a 2048-byte text chunk into ~300
-bytes, so that is 0.6% against 0.1% per chunk. Coding speed (quantise 32 µs, encode 7 µs,
-decode 11 µs a byte) is negligible next to any predictor (>= 2 ms a byte).
+A distribution becomes integer frequencies (:func:`quantize`), and a binary arithmetic
+coder with 64-bit registers (Witten, Neal & Cleary 1987, the scheme of the paper's
+``arithmetic_coder.py``) narrows an interval by them. Our own rather than
+``constriction``'s range coder, whose streams end in whole 32-bit words: 1.8 bytes a chunk
+over the quantised length against 0.3 here (bench/coding_speed.py), 0.6% against 0.1% of
+an LLM-coded 2 KB chunk.
 
 Cost against the ideal Σ -log2 p: the quantised probability is never below
 p·(1 - 2**-24), and the interval rounding loses under 2**-30, so the code exceeds the ideal
 by under 1e-6 bits a byte plus the ending, at most 2 + 7 bits a chunk. It can also come
-out *below* the ideal: the 1-count floor caps a byte's cost at 32 bits, and gzip's
-code-length distributions give some bytes far less than 2**-32.
+out *below* the ideal: the 1-count floor caps a byte's cost at 32 bits.
 """
 
 from __future__ import annotations

@@ -1,32 +1,21 @@
 """Mixtures of predictors: one next-byte distribution from several, weighted online.
 
 A spec names the components joined by ``+``; a component with options of its own goes in
-parentheses (its commas are then its own), and the mixture's options follow a comma::
-
-    mix:gzip+llm
-    mix:(gzip:fast)+ngram:order=2+llm,weights=1:1:2
-    mix:(zstd:level=19,horizon=4)+(llm:threads=1),rate=0.01
-
-Two layers, both learned from the bytes of the context (what the coder has coded so far):
+parentheses, and the mixture's options follow a comma: ``mix:gzip+llm``,
+``mix:(zstd:level=19,horizon=4)+(llm:threads=1),rate=0.01``. Two layers, both learned from
+the bytes of the context:
 
 1. **Logistic mixing** (PAQ's mixer): a byte is 8 binary decisions down a tree of 255
-   nodes. At each node every component says p(next bit = 1) from its 256 probabilities;
-   the mixer adds their logits (stretch(p) = ln p/(1-p)) with weights of its own for the
-   bit's position and squashes the sum. After each byte the 8 nodes on its path move their weights
-   by online gradient descent on the code length: w += rate · (bit − p) · stretch.
-2. **A Bayesian mixture** of the components and that mix, with fixed sharing
-   (Herbster & Warmuth): the posterior weights after each byte keep ``share`` of their mass
-   spread evenly, so that it can switch to whichever is better now. Its code length is never
-   more than the best expert's + log2(1/prior) + n · log2(1/(1 − share)) bits, whatever the
-   data (the tests check this bound); the logistic mix is what can beat the best component
-   (it does for compressors and counts; with the bundled LLM nothing was gained: README).
+   nodes; each component's p(bit) at a node is read off its 256 probabilities, their
+   logits added with weights per bit position, and the 8 nodes on a byte's path move their
+   weights by online gradient descent on the code length.
+2. **A Bayesian mixture** of the components and that mix, with fixed sharing (Herbster &
+   Warmuth) so that it can switch: its code length is never more than the best expert's +
+   log2(1/prior) + n · log2(1/(1 − share)) bits on any data (the tests check the bound).
 
-Deterministic: only element-wise float64 numpy on arrays of fixed shape, in the same order
-for the encoder and the decoder. The state is kept between calls and grown when the
-context grows (the coder's and the sampler's walk); a context that does not continue the
-last one is walked from its start, calling the components on each prefix (costly for a
-language model on a long prompt). When a full window slides by one byte, the weights go on
-from where they were, so they summarise the walk rather than the window alone.
+Deterministic: element-wise float64 numpy on arrays of fixed shape, in the same order for
+the encoder and the decoder. The state follows the coder's and the sampler's walk; a
+context that does not continue the last one is walked from its start.
 """
 
 from __future__ import annotations

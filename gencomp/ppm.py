@@ -1,24 +1,14 @@
 """PPM: gencomp's own context model of bytes (prediction by partial matching).
 
 The next byte is predicted from the contexts of 0..``order`` bytes before it that the
-window has seen, the longer ones sharper, the shorter ones filling in what they have not
-seen, down to a uniform order -1 so that every byte stays codable. Classical PPM escapes
-from the longest context to shorter ones and excludes the bytes already predicted (PPMC,
-PPMD); here each order instead blends in the shorter one as interpolated Kneser-Ney
-smoothing does (a Pitman-Yor estimate): p(b) = (max(c(b) - discount, 0) + (strength +
-discount · distinct) · p_shorter(b)) / (total + strength), and the orders below the top
-count how many different bytes came before the pair, not how often it occurred (a byte
-that follows one context only is common in the shorter context but rarely new there).
-Measured on 2 tuning chunks of Wikipedia text, every byte (bits/byte): PPMC with exclusion
-3.73, PPMD 3.81, this blend with raw counts 3.63, with Kneser-Ney's counts 3.52 (pyppmd's
-PPMd var. I: 3.54; gzip 4.03).
-
-The model is a pure function of the window: the counts are those of every (context, byte)
-pair inside the last ``context_window`` bytes, integers, so sliding the window removes
-the oldest byte's pairs exactly. Growing the context by a few bytes (the coder's and the
-sampler's walk) updates the counts; any other call counts the window afresh, which gives
-the same integers and hence bit-identical float64 probabilities in any call order. One
-call scores all 256 bytes: no candidate is recompressed (pyppmd's PPMd must).
+window has seen, each order blending in the shorter one as interpolated Kneser-Ney
+smoothing does: p(b) = (max(c(b) - discount, 0) + (strength + discount · distinct) ·
+p_shorter(b)) / (total + strength), down to a uniform order -1 so that every byte stays
+codable; the orders below the top count the distinct bytes seen before a pair, not its
+occurrences. The counts are integers and a pure function of the window, so a context grown
+by a few bytes updates them and any other call counts afresh, with bit-identical results.
+One call scores all 256 bytes (pyppmd's PPMd must compress each). Why this blend and not
+PPMC's escapes: the README's "How it works", with the measurements.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import gencomp
 from gencomp import coding
-from gencomp.mixture import Mixture, leaf_logprobs, node_logits
+from gencomp.mixture import leaf_logprobs, node_logits
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs, normalize
 from gencomp.spec import load_predictor

@@ -1,41 +1,15 @@
 """Compressors as predictors, through code-length differences.
 
-The paper's method (the ``paper`` spec flag): p(b | x) ∝ 2^-(ℓ(x·b) − ℓ(x)), where ℓ is
-the compressed length in bits (8 × bytes) that the codec's own one-shot function gives.
-Since ℓ(x) does not depend on b, only the 256 lengths ℓ(x·b) are needed
-(:meth:`CompressorPredictor.candidate_lengths`).
-
-The refined method (the default specs) is a better model of the same codec:
-- finer lengths: gzip counts DEFLATE's bits exactly (libz through ctypes: deflate with
-  Z_BLOCK, then deflatePending; no byte padding, no container); lzma uses the raw LZMA1
-  format, whose range coder ends on a byte rather than on xz's 4-byte block padding;
-- dithering: the distributions from ``offsets`` context start offsets, 64 bytes apart,
-  are mixed. Dropping the oldest bytes moves the byte boundaries (zstd, lzma, bz2) and
-  the noise of gzip's block header, which alone moves a byte's length by ±10 bits;
-- priming (:func:`prime`): on a short context the codecs code literals flat (DEFLATE's
-  fixed code, zstd's raw literals) or from a barely adapted model (LZMA, bzip2), so no
-  length says which byte is likelier. ``primes`` views put the context's own bytes,
-  shuffled, in front of it: the codec then builds its literal code from the context's
-  byte frequencies (the shuffle keeps it from copying their order). Below
-  PRIMED_BELOW bytes of context, their mean distribution is mixed in with PRIME_WEIGHT;
-- look-ahead (gencomp.compressors.lookahead): the continuations the context suggests are scored too
-  and marginalised into the next-byte distribution;
-- speed: the bytes absent from the context all get the mean length of a few stand-ins
-  (with ``pool``, so do the bytes seen equally often: :class:`~gencomp.compressors.literals.Literals`), and what the
-  previous call scored is reused when the context has grown by one byte (the walk of the
-  coder and the sampler: :meth:`CompressorPredictor._view_bits`).
-
-The naive way recompresses x·b 256 times. The fast paths give exactly the same lengths:
-- zlib keeps a compressor that has been fed the context (grown byte by byte while the
-  context grows) and, per candidate, copies it, feeds b and flushes. The copy costs a
-  memcpy of zlib's state, so the window is set as small as the context allows; for data
-  that fits in the smaller window, DEFLATE's matches and blocks are the same (checked
-  against ``zlib.compress`` in the tests). The bit-exact path copies a libz stream the
-  same way, at level 9 with a hash table and symbol buffer sized to the context too.
-- From 4 KB of context on, the 256 candidates are spread over threads (zlib, zstd, LZMA
-  and bz2 release the GIL while they compress, and so do ctypes calls). Below that,
-  handing the GIL back and forth costs more than it saves (measured:
-  bench/compressor_speed.py; lzma stays on one thread, where threads were slower).
+The paper's method (``paper``): p(b | x) ∝ 2^-ℓ(x·b), ℓ the codec's one-shot compressed
+length in bits; only the 256 lengths ℓ(x·b) are needed (:meth:`CompressorPredictor.candidate_lengths`).
+The refined method (the default) is a better model of the same codec: each codec's finest
+lengths (:meth:`~CompressorPredictor.fine_bits`), several views of the context averaged,
+shuffled-prefix views on short contexts (:func:`~gencomp.compressors.literals.prime`) and
+look-ahead over the continuations the context suggests (:mod:`gencomp.compressors.lookahead`),
+as :class:`~gencomp.compressors.refinements.Refinements` sets them. The fast paths (a
+copied codec state per candidate, threads from ``THREADS_FROM`` bytes of context, the
+previous call's scores reused) give exactly the naive lengths. The README's "How it works"
+says why each refinement helps; bench/README.md what each was measured to gain.
 """
 
 from __future__ import annotations

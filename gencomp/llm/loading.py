@@ -199,7 +199,7 @@ def bundled_folder() -> Path:
 # ------------------------------------------------------------------ loading
 
 
-def load_model(name: str = "", device: str = "auto", dtype: str = "auto") -> LoadedModel:
+def load_transformer(name: str = "", device: str = "auto", dtype: str = "auto") -> LoadedModel:
     """The bundled model (``name`` empty) or a transformers causal LM, never downloading."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -38,7 +38,7 @@ import transformers
 
 from gencomp.llm.beam import Hypothesis, Node
 from gencomp.llm.vocabulary import ByteVocab
-from gencomp.llm.loading import BUNDLED_NAME, LoadedModel, load_model, torch_threads
+from gencomp.llm.loading import BUNDLED_NAME, LoadedModel, load_transformer, torch_threads
 from gencomp.errors import GencompError, SpecError
 from gencomp.llm.step import TreeSteps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
@@ -73,7 +73,7 @@ class LLMPredictor:
     ) -> None:
         if context_window < 2:
             raise SpecError(f"context_window must be at least 2 bytes, got {context_window}")
-        self.loaded = loaded or load_model(model, device, dtype)
+        self.loaded = loaded or load_transformer(model, device, dtype)
         if threads < 0:
             raise SpecError(f"threads must be >= 0 (0: torch's default), got {threads}")
         self.context_window = context_window

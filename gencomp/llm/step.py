@@ -6,14 +6,10 @@ and extended by a forward pass (``TreeSteps`` does the moving). Two implementati
 
 - ``LlamaSteps`` for Llama-architecture models (the bundled SmolLM2): the decoder written
   out in plain torch (nanoGPT-style) with q/k/v and gate/up fused into one matrix each,
-  every matrix stored transposed (K×N, contiguous), one pre-allocated cache tensor that
-  grows by doubling, and ``run_tree``: several new tokens on different branches in one
-  pass (a step streams every weight whatever the number of tokens). With one torch
-  thread ``aten::mm`` is 82% of a transformers step and 87% of this one; MKL's 1-row
-  products read a K×N matrix about 1.3× faster than an N×K one on this CPU. This step
-  takes 0.64–0.70× the time of transformers' (bench/llm_speed.py, bench/README.md). The
-  fused copies cost one more set of weights in memory (538 MB fp32 for SmolLM2), built
-  on the first step.
+  stored transposed (MKL's one-row products read them faster), one pre-allocated cache
+  that grows by doubling, and ``run_tree``: several new tokens on different branches in
+  one pass (a step streams every weight whatever the number of tokens). Its cost against
+  transformers' step is in bench/README.md.
 - ``TransformersSteps`` for every other model: the model's own forward on a DynamicCache.
 
 A cache entry is a tensor ``[layers, 2 (keys, values), kv_heads, positions, head_dim]``.
