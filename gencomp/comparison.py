@@ -12,7 +12,7 @@ from typing import Sequence
 from gencomp import report
 from gencomp.continuation import Sampling, cheap_to_score, drawn_bits
 from gencomp.predictor import Predictor
-from gencomp.progress import Track
+from gencomp.progress import Track, untracked
 from gencomp.prompts import Continuation, Prompt
 from gencomp.render import file_stem, image_comparison, markdown_comparison, png_bytes, spectrograms, wav_bytes
 
@@ -30,7 +30,7 @@ class Drawn:
     seconds: list[float]
 
 
-def draw(predictors: dict[str, Predictor], prompt: Prompt, sampling: Sampling, track: Track) -> Drawn:
+def draw(predictors: dict[str, Predictor], prompt: Prompt, sampling: Sampling, track: Track = untracked) -> Drawn:
     """Each predictor's continuation of ``prompt``, in order, one tracked piece each."""
     continuations, seconds = [], []
     for spec, predictor in predictors.items():
@@ -53,7 +53,7 @@ def file_names(modality: str, specs: Sequence[str]) -> dict[str, str]:
     return names | {"page": PAGE}
 
 
-def outputs(drawn: Drawn, predictors: dict[str, Predictor], scale: int, track: Track) -> dict[str, bytes]:
+def outputs(drawn: Drawn, predictors: dict[str, Predictor], scale: int = 4, track: Track = untracked) -> dict[str, bytes]:
     """The bytes of every file :func:`file_names` names. The page's scores take a while:
     each continuation is read again by every compressor among the predictors."""
     files = _figures(drawn, scale)
@@ -63,7 +63,7 @@ def outputs(drawn: Drawn, predictors: dict[str, Predictor], scale: int, track: T
     return files
 
 
-def scored_runs(drawn: Drawn, predictors: dict[str, Predictor], track: Track) -> list[report.Run]:
+def scored_runs(drawn: Drawn, predictors: dict[str, Predictor], track: Track = untracked) -> list[report.Run]:
     """Each predictor's run, its continuation scored by every compressor among the
     predictors (a language model would take as long as drawing it again)."""
     scorers = {spec: predictor for spec, predictor in predictors.items() if cheap_to_score(predictor)}

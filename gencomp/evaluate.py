@@ -35,7 +35,7 @@ import zstandard
 from gencomp import coding, modalities
 from gencomp.eval_data import DataSet
 from gencomp.predictor import Predictor
-from gencomp.progress import Advance, Track
+from gencomp.progress import Advance, Track, untracked
 from gencomp.spec import parse_spec
 from gencomp.workers import Pool, in_processes
 from gencomp.results_log import ChunkResult, ResultsLog
@@ -325,8 +325,8 @@ def evaluate_predictor(
 def evaluate_predictors(
     predictors: dict[str, Predictor],
     data: list[DataSet],
-    workers: Callable[[Predictor], int],
-    track: Track,
+    workers: Callable[[Predictor], int] = lambda predictor: 1,
+    track: Track = untracked,
     log: ResultsLog | None = None,
     pool: Pool | None = None,
 ) -> list[Result]:

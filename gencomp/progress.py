@@ -8,7 +8,8 @@ takes a :class:`Track`, which opens each piece with its total and gives its Adva
 
 from __future__ import annotations
 
-from typing import Callable, ContextManager, Protocol
+import contextlib
+from typing import Callable, ContextManager, Iterator, Protocol
 
 Advance = Callable[[int], None]  # told how many more units are done
 
@@ -18,3 +19,9 @@ class Track(Protocol):
     done (a resumed run), for the ``with`` block; yields the piece's :data:`Advance`."""
 
     def __call__(self, name: str, total: int, done: int = 0) -> ContextManager[Advance]: ...
+
+
+@contextlib.contextmanager
+def untracked(name: str, total: int, done: int = 0) -> Iterator[Advance]:
+    """The :class:`Track` of a caller that shows no progress."""
+    yield lambda units: None
