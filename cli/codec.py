@@ -86,7 +86,7 @@ def decompress(
     with _naming(input):
         header, payload = container.unpack(blob)
         with stderr.status(Text(f"loading {header.spec}…"), spinner="dots"):
-            predictor = container.load_model(header)
+            predictor = container.predictor_for(header)
     start = time.perf_counter()
     with cluster(ray) as pool, _naming(input), progress() as bar:
         advance = partial(bar.advance, bar.add_task(f"decompressing with {header.spec}", total=header.length))

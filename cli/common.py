@@ -7,12 +7,14 @@ import contextlib
 import os
 import sys
 import tempfile
+import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, BinaryIO, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -25,6 +27,7 @@ from gencomp import ray_pool
 from gencomp.workers import Pool
 from gencomp.errors import GencompError, UnknownModelError
 from gencomp.predictor import Predictor
+from gencomp.progress import Advance, Track
 from gencomp.render import printable_char
 
 stderr = Console(stderr=True, highlight=False)
@@ -197,17 +200,40 @@ def open_in_browser(path: Path) -> None:
         say(f"no web browser found; open {path} in one", dim=False)
 
 
-def progress(enabled: bool = True) -> Progress:
-    """A progress bar on stderr, shown only when stderr is a terminal."""
+def progress(enabled: bool = True, speed: bool = False) -> Progress:
+    """A progress bar on stderr, shown only when stderr is a terminal; ``speed`` adds bytes/s."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
+        *([TransferSpeedColumn()] if speed else []),
         console=stderr,
         transient=True,
         disable=not (enabled and stderr.is_terminal),
     )
+
+
+@contextlib.contextmanager
+def bar(name: str, total: int, done: int = 0, speed: bool = False) -> Iterator[Advance]:
+    """A stderr progress bar for one piece of the library's work (a :class:`Track`)."""
+    with progress(speed=speed) as shown:
+        task = shown.add_task(name, total=total, completed=done)
+        yield partial(shown.advance, task)
+
+
+def timed(track: Track, line: str) -> Track:
+    """``track``, saying when each piece ends how long it took: ``line`` is formatted
+    with the piece's ``name`` and ``seconds``."""
+
+    @contextlib.contextmanager
+    def timed_track(name: str, total: int, done: int = 0) -> Iterator[Advance]:
+        start = time.perf_counter()
+        with track(name, total, done) as advance:
+            yield advance
+        say(line.format(name=name, seconds=time.perf_counter() - start))
+
+    return timed_track
 
 
 class TerminalText:

@@ -7,26 +7,22 @@ is given, so that any comparison can be rerun.
 from __future__ import annotations
 
 import secrets
-import time
-from functools import partial
 from pathlib import Path
-from typing import Annotated, Callable, Iterable, Optional
+from typing import Annotated, Iterable, Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from gencomp import report
-from gencomp.continuation import Sampling, cheap_to_score, continue_audio, continue_image, drawn_bits
-from gencomp.predictor import Predictor
-from gencomp.spec import families
-from gencomp.render import ending, file_stem, image_comparison, markdown_comparison, png_bytes, printable, spectrograms, wav_bytes
-from gencomp.sampling import sample as draw_continuation
-from gencomp_cli.common import atomic_output, check_output, fail, open_in_browser, user_errors
-from gencomp_cli.sample import (
+from gencomp import comparison
+from gencomp.errors import SpecError
+from gencomp.render import ending, printable
+from gencomp.spec import parse_spec
+from gencomp_cli.common import atomic_output, bar, check_output, fail, open_in_browser, say, timed, user_errors
+from gencomp_cli.inputs import read_prompt
+from gencomp_cli.options import (
     DEFAULT_PATCH,
     AtOption,
     BitsOption,
@@ -47,21 +43,13 @@ from gencomp_cli.sample import (
     TemperatureOption,
     TopKOption,
     TopPOption,
-    audio_input,
-    check_audio_options,
-    check_image_options,
+    check_modality_options,
     check_relevant,
-    check_text_options,
-    image_patch,
     load,
-    progress_callback,
     sampling_options,
-    say,
-    text_prompt,
-    with_options,
+    spec_list,
+    with_flags,
 )
-
-PAGE = "index.html"
 
 
 def compare(
@@ -100,66 +88,20 @@ def compare(
     """
     check_relevant(ctx, modality)
     sampling = sampling_options(temperature, top_k, top_p, secrets.randbelow(2**31) if seed is None else seed)
-    specs = [model_options(spec, device=device, dtype=dtype) for spec in model_list(models)]
-    for key, value in (("device", device), ("dtype", dtype)):
-        if value is not None and not any(f"{key}=" in spec for spec in specs):
-            fail(f"--{key} is for language models; none of --models {models} takes it")
-    if modality != "text" and out_dir is None:
-        fail(f"name the folder for the {modality} results with --out-dir")
-    if open_page and out_dir is None:
-        fail("--open shows --out-dir/index.html; name the folder with --out-dir")
-    outputs = planned_outputs(modality, out_dir, specs)
-    if out_dir is not None:
-        check_out_dir(out_dir, outputs.values(), force)
-    if modality == "text":
-        check_text_options(length, prompt, prompt_file)
-    elif modality == "image":
-        check_image_options(patch, at, mode, keep_rows, scale)
-    else:
-        check_audio_options(prompt_seconds, seconds, bits)
+    specs = model_specs(models, device, dtype)
+    outputs = planned_outputs(modality, out_dir, specs, open_page, force)
+    check_modality_options(modality, length, prompt, prompt_file, patch, at, mode, keep_rows, scale, prompt_seconds, seconds, bits)
     predictors = {spec: load(spec) for spec in specs}  # every spec checked before long work
-    if modality == "text":
-        context = text_prompt(prompt, prompt_file)
-    elif modality == "image":
-        pixels = image_patch(input, patch, at)
-    else:
-        audio = audio_input(input, prompt_seconds)
+    source = read_prompt(modality, prompt, prompt_file, length, input, patch, at, mode, keep_rows, prompt_seconds, seconds, bits)
     say(f"seed {sampling.seed}")
-
-    elapsed: list[float] = []
-
-    def each(run: Callable[[Predictor, Callable], object]) -> list:
-        results = []
-        for spec, predictor in predictors.items():
-            start = time.perf_counter()
-            with progress_callback(spec) as advance, user_errors():
-                results.append(run(predictor, advance))
-            elapsed.append(time.perf_counter() - start)
-            say(f"{spec}: {elapsed[-1]:.1f} s")
-        return results
-
-    files: dict[str, bytes] = {}
-    if modality == "image":
-        images = each(lambda p, advance: continue_image(p, pixels, mode, keep_rows, sampling, advance))
-        grid = image_comparison(pixels, images[0].known, [(spec, c.pixels) for spec, c in zip(specs, images)], scale)
-        files["grid"] = png_bytes(grid)
-        sequences, panels = [c.sequence for c in images], partial(report.image_panels, images)
-    elif modality == "audio":
-        sounds = each(lambda p, advance: continue_audio(p, audio.samples, prompt_seconds, seconds, bits, sampling, advance))
-        signals = [("original", sounds[0].original), *[(spec, c.samples) for spec, c in zip(specs, sounds)]]
-        files.update({name: wav_bytes(samples) for name, samples in signals})
-        files["spectrograms"] = spectrograms(signals, sounds[0].prompt_seconds)
-        sequences, panels = [c.sequence for c in sounds], partial(report.audio_panels, sounds)
-    else:
-        texts = each(lambda p, advance: text_continuation(p, context, length, sampling, advance))
-        show_text(context, list(zip(specs, texts)), sampling)
-        files["markdown"] = markdown_comparison(context, list(zip(specs, texts)), sampling).encode()
-        sequences, panels = [text_sequence(context, text) for text in texts], partial(report.text_panels, context, texts)
+    with user_errors():
+        drawn = comparison.draw(predictors, source, sampling, timed(bar, "{name}: {seconds:.1f} s"))
+    if modality == "text":
+        show_text(drawn)
     if out_dir is None:
         return
-    runs = scored_runs(predictors, sequences, elapsed)  # only for the page: it takes a while
-    files["page"] = report.compare_page(modality, panels(runs), sampling, files.get("spectrograms")).encode()
     with user_errors():
+        files = comparison.outputs(drawn, predictors, scale, bar)
         out_dir.mkdir(parents=True, exist_ok=True)
     for key, path in outputs.items():
         with user_errors(), atomic_output(path) as sink:
@@ -167,6 +109,20 @@ def compare(
         say(f"wrote {path}", dim=False)
     if open_page:
         open_in_browser(outputs["page"])
+
+
+def planned_outputs(modality: str, out_dir: Path | None, specs: list[str], open_page: bool, force: bool) -> dict[str, Path]:
+    """Result name -> file, each written atomically in this order; refused before any work
+    when there is no folder to write them to, or it is not fit for them."""
+    if modality != "text" and out_dir is None:
+        fail(f"name the folder for the {modality} results with --out-dir")
+    if open_page and out_dir is None:
+        fail("--open shows --out-dir/index.html; name the folder with --out-dir")
+    if out_dir is None:
+        return {}
+    outputs = {key: out_dir / name for key, name in comparison.file_names(modality, specs).items()}
+    check_out_dir(out_dir, outputs.values(), force)
+    return outputs
 
 
 def check_out_dir(out_dir: Path, outputs: Iterable[Path], force: bool) -> None:
@@ -186,83 +142,34 @@ def check_out_dir(out_dir: Path, outputs: Iterable[Path], force: bool) -> None:
         fail(f"{out_dir} holds other files ({shown}); name a new or empty folder, or pass --force to write beside them")
 
 
-def model_list(models: str) -> list[str]:
-    """Split --models at the commas that start a new spec: in gzip,zstd:level=1,context_window=512
-    the last comma belongs to zstd's options (a piece that names no model family)."""
-    known = {family.name for family in families()}
-    specs: list[str] = []
-    for piece in filter(None, (part.strip() for part in models.split(","))):
-        if specs and piece.partition(":")[0].lower() not in known:
-            specs[-1] += "," + piece
-        else:
-            specs.append(piece)
-    if not specs:
-        fail("--models needs at least one predictor spec, e.g. gzip,zstd")
-    repeated = {spec for spec in specs if specs.count(spec) > 1}
-    if repeated:
-        fail(f"--models names {', '.join(sorted(repeated))} more than once")
+def model_specs(models: str, device: str | None, dtype: str | None) -> list[str]:
+    """The specs of --models, each with the flags its family takes; a flag none takes is refused."""
+    specs = [model_options(spec, device=device, dtype=dtype) for spec in spec_list(models, "--models")]
+    for key, value in (("device", device), ("dtype", dtype)):
+        if value is not None and not any(f"{key}=" in spec for spec in specs):
+            fail(f"--{key} is for language models; none of --models {models} takes it")
     return specs
 
 
 def model_options(spec: str, **options: str | None) -> str:
     """``spec`` with the flags (--device, --dtype) its family takes: in a comparison of gzip
-    and llm, --device is meant for llm. A flag no model in --models takes is refused."""
-    family = {f.name: f for f in families()}.get(spec.partition(":")[0].strip().lower())
-    if family is None:
-        return spec  # loading it names the unknown model
+    and llm, --device is meant for llm."""
+    try:
+        family = parse_spec(spec)[0]
+    except SpecError:
+        return spec  # loading it names what is wrong
     takes = {option.name for option in family.options}
-    return with_options(spec, **{key: value for key, value in options.items() if key in takes})
+    return with_flags(spec, **{key: value for key, value in options.items() if key in takes})
 
 
-def planned_outputs(modality: str, out_dir: Path | None, specs: list[str]) -> dict[str, Path]:
-    """Result name -> file, known before any work so that nothing is overwritten late.
-    Written in this order, each atomically."""
-    if out_dir is None:
-        return {}
-    if modality == "image":
-        files = {"grid": out_dir / "image_comparison.png"}
-    elif modality == "audio":
-        names = ["original", *specs]
-        files = {**{name: out_dir / f"{file_stem(name)}.wav" for name in names}, "spectrograms": out_dir / "spectrograms.png"}
-    else:
-        files = {"markdown": out_dir / "text_comparison.md"}
-    return files | {"page": out_dir / PAGE}  # the page last: written only when the rest is
-
-
-def scored_runs(predictors: dict[str, Predictor], sequences: list[tuple[bytes, np.ndarray]], elapsed: list[float]) -> list[report.Run]:
-    """Each model's run, its continuation scored by every compressor among the models (a
-    language model would take as long as drawing it again)."""
-    scorers = {spec: predictor for spec, predictor in predictors.items() if cheap_to_score(predictor)}
-    runs = []
-    for spec, (data, known), seconds in zip(predictors, sequences, elapsed):
-        bits = {}
-        for name, scorer in scorers.items():
-            with progress_callback(f"{name} scores {spec}") as advance, user_errors():
-                bits[name] = drawn_bits(scorer, data, known, advance)
-        runs.append(report.Run(spec, seconds, int((~known).sum()), bits))
-    return runs
-
-
-def text_sequence(context: bytes, text: bytes) -> tuple[bytes, np.ndarray]:
-    """The bytes a text continuation was drawn in, and which of them were given."""
-    return context + text, np.arange(len(context) + len(text)) < len(context)
-
-
-def text_continuation(predictor: Predictor, context: bytes, length: int, sampling: Sampling, advance: Callable[[int, int], None]) -> bytes:
-    drawn = bytearray()
-    for byte in draw_continuation(predictor, context, length, seed=sampling.seed, **sampling.knobs()):
-        drawn.append(byte)
-        advance(len(drawn), length)
-    return bytes(drawn)
-
-
-def show_text(context: bytes, results: list[tuple[str, bytes]], sampling: Sampling) -> None:
+def show_text(drawn: comparison.Drawn) -> None:
     """The end of the prompt, then one panel per model, side by side, on stdout."""
+    context, sampling = drawn.continuations[0].context, drawn.sampling
     console = Console(highlight=False)
     console.print(Panel(Text(ending(printable(context)), style="dim"), title=f"prompt ({len(context):,} bytes)", title_align="left"))
     table = Table.grid(expand=True, padding=(0, 1))
-    for _ in results:
+    for _ in drawn.specs:
         table.add_column(ratio=1)
-    table.add_row(*(Panel(Text(printable(text), overflow="fold"), title=spec, title_align="left") for spec, text in results))
+    table.add_row(*(Panel(Text(printable(c.text), overflow="fold"), title=spec, title_align="left") for spec, c in zip(drawn.specs, drawn.continuations)))
     console.print(table)
     console.print(f"seed {sampling.seed} · temperature {sampling.temperature:g} · top-k {sampling.top_k} · top-p {sampling.top_p:g}")

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import sys
-import time
 from functools import partial
 from itertools import combinations
 from pathlib import Path
@@ -15,33 +11,34 @@ from typing import Annotated, Iterable, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TransferSpeedColumn
 from rich.table import Table
 from rich.text import Text
 
 from gencomp import evaluate as ev
 from gencomp import report
+from gencomp.eval_data import DataSet, bundled_data, file_data, select
+from gencomp.evaluate_outputs import csv_text, data_summary, json_document, page_settings
 from gencomp.predictor import Predictor
-from gencomp.workers import Pool
+from gencomp.results_log import RecordedRun, ResultsLog, read_results, results_header, run_settings
 from gencomp_cli.common import (
     RayAddress,
     atomic_output,
+    bar,
     check_output,
     cluster,
     fail,
     open_in_browser,
-    progress,
     say,
     stderr,
+    timed,
     user_errors,
     worker_count,
 )
-from gencomp_cli.sample import load
+from gencomp_cli.options import load
 
 DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
 DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
-INTERVAL = "95% over chunks: Student t on the ratio estimator Σcompressed/Σraw (none with one chunk)"
 
 
 def evaluate(
@@ -70,6 +67,37 @@ def evaluate(
 
     Chunked rates come with a 95% interval over chunks (±; Student t on the ratio estimator Σcompressed/Σraw), none with one chunk: rate_low and rate_high in --json and --csv.
     """
+    _check_options(limit, sample, workers, seed, json_out, csv_out, html, open_page, results, resume, force)
+    with user_errors():
+        recorded = read_results(resume) if resume else None  # a foreign file is refused before any work
+    if limit is None and sample is None:
+        sample = DEFAULT_SAMPLE
+    predictors = {spec: load(spec) for spec in model or DEFAULT_MODELS}  # every spec checked first
+    sets = _data(data, limit, sample, seed)
+    log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
+    rows = ev.evaluate_classical(sets) if classical else []
+    try:
+        with cluster(ray) as pool, user_errors():
+            rows += ev.evaluate_predictors(predictors, sets, partial(worker_count, workers, pool, default=DEFAULT_WORKERS),
+                                           timed(partial(bar, speed=True), "{name}: {seconds:.0f} s"), log, pool)
+    except KeyboardInterrupt:
+        fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
+             else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
+    if "-" not in (str(json_out), str(csv_out)):
+        Console().print(_table(rows, [m.name for m in sets], paper))
+    if json_out:
+        _write(json_out, json_document(rows, sets))
+    if csv_out:
+        _write(csv_out, csv_text(rows))
+    if html:
+        _write(html, report.evaluate_page(rows, data_summary(sets), page_settings(list(predictors), classical, limit, sample, seed, workers)))
+        if open_page:
+            open_in_browser(html)
+
+
+def _check_options(limit: Optional[int], sample: Optional[int], workers: Optional[int], seed: int, json_out: Optional[Path], csv_out: Optional[Path],
+                   html: Optional[Path], open_page: bool, results: Optional[Path], resume: Optional[Path], force: bool) -> None:
+    """Refuse, before minutes of work, options that cannot work together or would overwrite."""
     for name, value in (("--limit", limit), ("--sample", sample)):
         if value is not None and value < 1:
             fail(f"{name} must be at least 1, got {value}")
@@ -86,111 +114,52 @@ def evaluate(
     if open_page and html is None:
         fail("--open shows the --html page; name its file with --html")
     for path in (json_out, csv_out, html, results):
-        check_output(path, force)  # before minutes of work, not after
+        check_output(path, force)
     outputs = [("--json", json_out), ("--csv", csv_out), ("--html", html), ("--results", results), ("--resume", resume)]
     for (first, path), (second, other) in combinations(outputs, 2):
         if path is not None and path == other:
             fail(f"{first} and {second} both name {path}")
     if resume is not None and not resume.is_file():
         fail(f"{resume} is not a file; --resume continues a file written by --results")
-    with user_errors():
-        recorded = ev.read_results(resume) if resume else None  # a foreign file is refused before any work
-    if limit is None and sample is None:
-        sample = DEFAULT_SAMPLE
-    predictors = {spec: load(spec) for spec in model or DEFAULT_MODELS}  # every spec checked first
+
+
+def _data(paths: Optional[list[Path]], limit: Optional[int], count: Optional[int], seed: int) -> list[DataSet]:
+    """The chunks to measure, each modality's said on stderr."""
     with user_errors(), stderr.status("reading data…", spinner="dots"):
-        sets = ev.file_data(data) if data else ev.bundled_data(seed=seed)
+        sets = file_data(paths) if paths else bundled_data(seed=seed)
     available = {m.name: len(m.chunks) for m in sets}
-    sets = [ev.select(m, limit, sample, seed) for m in sets]
+    sets = [select(m, limit, count, seed) for m in sets]
     for modality in sets:
         say(f"{modality.name}: {len(modality.chunks)} of {available[modality.name]} chunk(s), {modality.size:,} bytes from {modality.source}")
     say("(--limit N or --sample N chunks per modality to change that)")
-    log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
-    rows = ev.evaluate_classical(sets) if classical else []
-    try:
-        with cluster(ray) as pool:
-            for spec, predictor in predictors.items():
-                rows += _coder_rows(spec, predictor, sets, worker_count(workers, pool, predictor, DEFAULT_WORKERS), log, pool)
-    except KeyboardInterrupt:
-        fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
-             else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
-    names = [m.name for m in sets]
-    to_stdout = "-" in (str(json_out), str(csv_out))
-    if not to_stdout:
-        Console().print(_table(rows, names, paper))
-    if json_out:
-        document = {
-            "chunk_size": ev.CHUNK_SIZE,
-            "data": _data_summary(sets),
-            "interval": INTERVAL,
-            "results": [r.as_dict() for r in rows],
-            "paper": ev.PAPER,
-        }
-        _write(json_out, json.dumps(document, indent=2) + "\n")
-    if csv_out:
-        _write(csv_out, _csv(rows))
-    if html:
-        settings = _settings(list(predictors), classical, limit, sample, seed, workers)
-        _write(html, report.evaluate_page(rows, _data_summary(sets), settings))
-        if open_page:
-            open_in_browser(html)
+    return sets
 
 
 def _results_log(
     results: Optional[Path],
     resume: Optional[Path],
-    recorded: Optional[ev.RecordedRun],
+    recorded: Optional[RecordedRun],
     predictors: Iterable[Predictor],
-    sets: list[ev.Modality],
+    sets: list[DataSet],
     limit: Optional[int],
     sample: Optional[int],
     seed: int,
-) -> Optional[ev.ResultsLog]:
+) -> Optional[ResultsLog]:
     """The results file asked for: a new one (its header written atomically), or the one
     --resume continues, if it was made with the same settings."""
     if results is None and resume is None:
         return None
     with user_errors(), stderr.status("fingerprinting the data…", spinner="dots"):
-        settings = ev.run_settings(predictors, sets, limit, sample, seed)
+        settings = run_settings(predictors, sets, limit, sample, seed)
         if recorded is None:
             with atomic_output(results) as sink:
-                sink.write(ev.results_header(settings))
-            return ev.ResultsLog(results)
-        log = ev.ResultsLog.resume(resume, recorded, settings)
+                sink.write(results_header(settings))
+            return ResultsLog(results)
+        log = ResultsLog.resume(resume, recorded, settings)
     if recorded.truncated:
         say(f"{resume}: its last line was cut off mid-write; ignored (that chunk is coded again)")
     say(f"{resume}: {len(recorded.results)} chunk(s) already done")
     return log
-
-
-def _coder_rows(spec: str, predictor: Predictor, sets: list[ev.Modality], workers: int, log: Optional[ev.ResultsLog], pool: Optional[Pool]) -> list[ev.Result]:
-    """The predictor's rows, every modality and mapping, under one progress bar (bytes/s, ETA)."""
-    plan = [(m, mapping) for m in sets for mapping in ev.mappings(predictor, m.name)]
-    done = sum(r.raw_bytes for m, mapping in plan for r in log.finished(predictor.spec, mapping, m.name).values()) if log else 0
-    start = time.perf_counter()
-    with user_errors(), _progress() as bar:
-        task = bar.add_task(predictor.spec, total=sum(m.size for m, _ in plan), completed=done)
-        rows = [ev.evaluate_predictor(predictor, m, mapping, workers, partial(bar.advance, task), f"{spec} → coder", log, pool) for m, mapping in plan]
-    say(f"{predictor.spec}: {time.perf_counter() - start:.0f} s")
-    return rows
-
-
-def _progress() -> Progress:
-    """The shared progress bar with the speed in bytes/s."""
-    bar = progress()
-    bar.columns = (*bar.columns, TransferSpeedColumn())
-    return bar
-
-
-def _settings(models: list[str], classical: bool, limit: Optional[int], sample: Optional[int], seed: int, workers: int) -> dict[str, str]:
-    """The run's settings as the page shows them."""
-    chosen = " ".join(filter(None, (f"{sample} at random (seed {seed})" if sample else "", f"the first {limit}" if limit else "")))
-    return {"models": ", ".join(models), "classical compressors": "yes" if classical else "no", "chunks per modality": chosen,
-            "chunk size": f"{ev.CHUNK_SIZE} bytes", "workers": str(workers), "interval": INTERVAL}
-
-
-def _data_summary(sets: list[ev.Modality]) -> dict[str, dict]:
-    return {m.name: {"source": m.source, "chunks": len(m.chunks), "bytes": m.size} for m in sets}
 
 
 def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
@@ -204,15 +173,6 @@ def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
         for label, rates in report.paper_rows().items():
             table.add_row(Text(label, style="dim"), *(Text(f"{rates[n]:.1f}" if n in rates else "", style="dim") for n in names))
     return table
-
-
-def _csv(results: list[ev.Result]) -> str:
-    fields = ["row", "mapping", "modality", "raw_bytes", "compressed_bytes", "chunks", "parameters", "ideal_bits", "rate", "rate_low", "rate_high", "adjusted_rate", "seconds", "method"]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(r.as_dict() for r in results)
-    return buffer.getvalue()
 
 
 def _write(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from gencomp import GencompError, Predictor, load_predictor
+from gencomp.spec import split_specs
 
 DEFAULT_MODELS = "gzip,zstd,llm"  # the paper's pair (a compressor, a language model) and one more
 
@@ -24,7 +25,7 @@ def load_models(specs: str) -> dict[str, Predictor]:
     """The predictors that load; a language model that is not installed is skipped, with
     the reason, so that the compressors' half of a figure can always be made."""
     models = {}
-    for spec in specs.split(","):
+    for spec in split_specs(specs):
         try:
             models[spec] = load_predictor(spec)
         except (GencompError, ImportError) as error:

@@ -16,11 +16,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from gencomp.arithmetic import Decoder, Encoder, quantize
 from gencomp.predictor import Predictor
+from gencomp.progress import Advance
 from gencomp.workers import Pool, in_processes
 
 CHUNK_SIZE = 2048  # bytes: the paper's chunk, coded independently of the others
-
-Advance = Callable[[int], None]  # told how many more input bytes are done
 
 @dataclass(frozen=True)
 class CodedChunk:

@@ -32,6 +32,7 @@ from gencomp import arithmetic, coding
 from gencomp.coding import CHUNK_SIZE
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
+from gencomp.progress import Advance
 from gencomp.spec import load_predictor
 from gencomp.workers import Pool
 
@@ -99,7 +100,7 @@ def compress(
     data: bytes,
     chunk_size: int = CHUNK_SIZE,
     workers: int = 1,
-    advance: coding.Advance | None = None,
+    advance: Advance | None = None,
     pool: Pool | None = None,
 ) -> Compressed:
     """Arithmetic-code ``data`` with ``predictor`` into a container (in ``pool``'s workers
@@ -119,11 +120,11 @@ def compress(
     return Compressed(pack(header, payload), len(payload), ideal, len(coded))
 
 
-def decompress(blob: bytes, workers: int = 1, advance: coding.Advance | None = None) -> bytes:
+def decompress(blob: bytes, workers: int = 1, advance: Advance | None = None) -> bytes:
     """The original bytes of a container; ContainerError for anything wrong with it."""
     header, payload = unpack(blob)
     out = io.BytesIO()
-    decode(header, payload, load_model(header), out, workers, advance)
+    decode(header, payload, predictor_for(header), out, workers, advance)
     return out.getvalue()
 
 
@@ -133,11 +134,11 @@ def decode(
     predictor: Predictor,
     sink: BinaryIO,
     workers: int = 1,
-    advance: coding.Advance | None = None,
+    advance: Advance | None = None,
     pool: Pool | None = None,
 ) -> None:
     """Write the original bytes of a checked header and payload (see :func:`unpack`) to
-    ``sink`` chunk by chunk, decoded with the predictor :func:`load_model` gave (in
+    ``sink`` chunk by chunk, decoded with the predictor :func:`predictor_for` gave (in
     ``pool``'s workers where given); ModelMismatch if they fail the original's CRC (the
     sink then holds garbage: the caller discards it)."""
     codes = coding.split_into(payload, header.code_sizes)
@@ -156,7 +157,7 @@ def decode(
         )
 
 
-def load_model(header: Header) -> Predictor:
+def predictor_for(header: Header) -> Predictor:
     """The predictor a header names, refused if it would decode differently."""
     try:
         predictor = load_predictor(header.spec)

@@ -11,26 +11,24 @@ the predictor's context window. What differs is which bytes are given:
 - image ``raster``: the top ``keep_rows`` rows are given; the rest is drawn in raster order.
 - audio: the first ``prompt_seconds`` are given (8-bit or 16-bit bytes), ``seconds`` drawn.
 
-The library never prints: ``progress(done, total)`` is called after every drawn byte.
+The library never prints: ``advance(1)`` is called after every drawn byte.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from gencomp.coding import context
 from gencomp.modalities import AUDIO_BITS, SAMPLE_RATE, audio_to_bytes, bytes_to_audio
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
+from gencomp.progress import Advance
 from gencomp.spec import parse_spec
 from gencomp.sampling import check_sampling, sample
 
 IMAGE_MODES = ("rows", "raster")
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ class Sampling:
         return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p}
 
 
-def fill(predictor: Predictor, data: bytes, known: np.ndarray, sampling: Sampling = Sampling(), progress: Progress | None = None) -> bytes:
+def fill(predictor: Predictor, data: bytes, known: np.ndarray, sampling: Sampling = Sampling(), advance: Advance | None = None) -> bytes:
     """``data`` with every byte where ``known`` is False drawn from ``predictor``, in order.
 
     Each run of hidden bytes is one call of the sampler, with its own seed spawned from
@@ -62,21 +60,18 @@ def fill(predictor: Predictor, data: bytes, known: np.ndarray, sampling: Samplin
         raise ValueError(f"mask has {known.size} entries for {len(data)} bytes")
     edges = np.flatnonzero(np.diff(np.concatenate(([0], (~known).astype(np.int8), [0]))))
     runs = edges.reshape(-1, 2)
-    total = int((~known).sum())
     seeds = np.random.SeedSequence(sampling.seed).spawn(len(runs))
     out = bytearray(data)
-    done = 0
     for (start, stop), seed in zip(runs, seeds):
         drawn = sample(predictor, bytes(out[:start]), int(stop - start), seed=int(seed.generate_state(1)[0]), **sampling.knobs())
         for position, byte in enumerate(drawn, start):
             out[position] = byte
-            done += 1
-            if progress:
-                progress(done, total)
+            if advance:
+                advance(1)
     return bytes(out)
 
 
-def drawn_bits(predictor: Predictor, data: bytes, known: np.ndarray, progress: Progress | None = None) -> float:
+def drawn_bits(predictor: Predictor, data: bytes, known: np.ndarray, advance: Advance | None = None) -> float:
     """Bits per byte ``predictor`` spends on the bytes of ``data`` where ``known`` is False,
     each seen after everything before it, as :func:`fill` drew them: how surprising one
     model finds another's continuation. One ``logprobs`` call per drawn byte."""
@@ -85,11 +80,11 @@ def drawn_bits(predictor: Predictor, data: bytes, known: np.ndarray, progress: P
         raise ValueError(f"mask has {known.size} entries for {len(data)} bytes")
     hidden = np.flatnonzero(~known)
     bits = 0.0
-    for done, position in enumerate(hidden, 1):
+    for position in hidden:
         logprobs = predictor.logprobs(context(data, position, predictor.context_window))
         bits -= float(logprobs[data[position]]) / math.log(2)
-        if progress:
-            progress(done, len(hidden))
+        if advance:
+            advance(1)
     return bits / max(len(hidden), 1)
 
 
@@ -98,6 +93,33 @@ def cheap_to_score(predictor: Predictor) -> bool:
     is cheap: a compressor's call costs milliseconds; a language model's, with the
     context jumping between runs, costs about as much as drawing the bytes again."""
     return parse_spec(predictor.spec)[0].name != "llm"
+
+
+# ------------------------------------------------------------------------------ text
+
+
+@dataclass(frozen=True)
+class TextContinuation:
+    """A prompt of bytes continued by one predictor."""
+
+    context: bytes  # the prompt
+    text: bytes  # the drawn bytes
+    model: str
+
+    @property
+    def sequence(self) -> tuple[bytes, np.ndarray]:
+        """The bytes as the predictor saw and drew them, and which were given."""
+        return self.context + self.text, np.arange(len(self.context) + len(self.text)) < len(self.context)
+
+
+def continue_text(predictor: Predictor, context: bytes, length: int, sampling: Sampling = Sampling(), advance: Advance | None = None) -> TextContinuation:
+    """Draw ``length`` bytes after ``context``."""
+    drawn = bytearray()
+    for byte in sample(predictor, context, length, seed=sampling.seed, **sampling.knobs()):
+        drawn.append(byte)
+        if advance:
+            advance(1)
+    return TextContinuation(context, bytes(drawn), predictor.spec)
 
 
 # ---------------------------------------------------------------------------- images
@@ -145,14 +167,14 @@ def continue_image(
     mode: str = "rows",
     keep_rows: int | None = None,
     sampling: Sampling = Sampling(),
-    progress: Progress | None = None,
+    advance: Advance | None = None,
 ) -> ImageContinuation:
     """Continue a uint8 grayscale patch (one byte per pixel, raster order)."""
     patch = np.ascontiguousarray(patch, dtype=np.uint8)
     if patch.ndim != 2:
         raise GencompError(f"expected a grayscale patch (2-D), got shape {patch.shape}")
     known = image_mask(patch.shape, mode, keep_rows)
-    data = fill(predictor, patch.tobytes(), known, sampling, progress)
+    data = fill(predictor, patch.tobytes(), known, sampling, advance)
     pixels = np.frombuffer(data, dtype=np.uint8).reshape(patch.shape)
     return ImageContinuation(patch, known, pixels, predictor.spec)
 
@@ -188,7 +210,7 @@ def continue_audio(
     seconds: float = 0.25,
     bits: int = 8,
     sampling: Sampling = Sampling(),
-    progress: Progress | None = None,
+    advance: Advance | None = None,
 ) -> AudioContinuation:
     """Prompt with the first ``prompt_seconds`` of 16 kHz int16 ``samples``, draw ``seconds``
     more. Only the last ``context_window`` bytes of the prompt reach the predictor
@@ -204,6 +226,6 @@ def continue_audio(
     width = bits // 8
     context = audio_to_bytes(samples[:prompt], bits)
     known = np.arange(len(context) + drawn * width) < len(context)
-    data = fill(predictor, context + bytes(drawn * width), known, sampling, progress)
+    data = fill(predictor, context + bytes(drawn * width), known, sampling, advance)
     original = bytes_to_audio(audio_to_bytes(samples[: prompt + drawn], bits), bits)
     return AudioContinuation(original, bytes_to_audio(data, bits), prompt, bits, predictor.spec)

@@ -70,7 +70,7 @@ class Chunks(Sequence[bytes]):
 
 
 @dataclass(frozen=True)
-class Modality:
+class DataSet:
     """Chunks of one kind of data, and where they came from (to tell the user). Cheap to
     build: ``chunks`` reads nothing until asked (a list of bytes is taken as it is)."""
 
@@ -87,7 +87,7 @@ class Modality:
         return int(self.chunks.lengths.sum())
 
 
-def bundled_data(random_bytes: int = 64 * CHUNK_SIZE, seed: int = 0) -> list[Modality]:
+def bundled_data(random_bytes: int = 64 * CHUNK_SIZE, seed: int = 0) -> list[DataSet]:
     """Text, image, audio and random chunks from the bundled real data (DESIGN.md)."""
     text = datasets.text_corpus()
     patches = [
@@ -99,14 +99,14 @@ def bundled_data(random_bytes: int = 64 * CHUNK_SIZE, seed: int = 0) -> list[Mod
     speech = b"".join(modalities.audio_to_bytes(modalities.read_audio(path).samples) for path in recordings)
     noise = np.random.default_rng(seed).integers(0, 256, random_bytes, dtype=np.uint8).tobytes()
     return [
-        Modality("text", text.source, _in_memory(text.data)),
-        Modality("image", f"grayscale 32×64 patches of scikit-image's {', '.join(datasets.BUNDLED_IMAGES)}", Chunks.of(patches)),
-        Modality("audio", f"{datasets.SPEECH_FILE} then {datasets.LONG_SPEECH_FILE} (speech, 16 kHz, 8-bit)", _in_memory(speech)),
-        Modality("random", f"uniform random bytes (numpy, seed {seed})", _in_memory(noise)),
+        DataSet("text", text.source, _in_memory(text.data)),
+        DataSet("image", f"grayscale 32×64 patches of scikit-image's {', '.join(datasets.BUNDLED_IMAGES)}", Chunks.of(patches)),
+        DataSet("audio", f"{datasets.SPEECH_FILE} then {datasets.LONG_SPEECH_FILE} (speech, 16 kHz, 8-bit)", _in_memory(speech)),
+        DataSet("random", f"uniform random bytes (numpy, seed {seed})", _in_memory(noise)),
     ]
 
 
-def file_data(paths: Iterable[Path]) -> list[Modality]:
+def file_data(paths: Iterable[Path]) -> list[DataSet]:
     """The user's files (folders: every file inside, sorted), grouped by kind: images
     become grayscale 32×64 patches, audio 16 kHz 8-bit, anything else stays bytes (the
     last chunk of a file may be short). Only headers are read here: a byte file is read a
@@ -117,18 +117,18 @@ def file_data(paths: Iterable[Path]) -> list[Modality]:
         groups.setdefault(kind, []).append((path.name, chunks))
     if not groups:
         raise GencompError("no files to evaluate in the paths given")
-    return [Modality(kind, ", ".join(name for name, _ in files), _joined([c for _, c in files])) for kind, files in groups.items()]
+    return [DataSet(kind, ", ".join(name for name, _ in files), _joined([c for _, c in files])) for kind, files in groups.items()]
 
 
-def select(modality: Modality, limit: int | None = None, sample: int | None = None, seed: int = 0) -> Modality:
-    """The first ``limit`` chunks, or ``sample`` chunks drawn at random (in file order)."""
-    count = len(modality.chunks)
-    positions = np.arange(count)
-    if sample is not None and sample < count:
-        positions = np.sort(np.random.default_rng(seed).choice(count, size=sample, replace=False))
+def select(data: DataSet, limit: int | None = None, count: int | None = None, seed: int = 0) -> DataSet:
+    """The first ``limit`` chunks, or ``count`` chunks drawn at random (in file order)."""
+    available = len(data.chunks)
+    positions = np.arange(available)
+    if count is not None and count < available:
+        positions = np.sort(np.random.default_rng(seed).choice(available, size=count, replace=False))
     if limit is not None:
         positions = positions[:limit]
-    return Modality(modality.name, modality.source, modality.chunks.pick(positions))
+    return DataSet(data.name, data.source, data.chunks.pick(positions))
 
 
 def _lengths(size: int, whole_only: bool = False) -> np.ndarray:

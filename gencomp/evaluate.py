@@ -13,8 +13,8 @@ where there are several. The adjusted rate adds the model's size at 2 bytes a pa
 
 Chunks are read when they are coded (:mod:`gencomp.eval_data`), so memory follows the
 workers, not the data. Each predictor chunk's result can be appended to a results file as
-it finishes, and a run resumed from it (:mod:`gencomp.results_log`); the names of both are
-importable from here too. Nothing here prints; the CLI shows the results.
+it finishes, and a run resumed from it (:mod:`gencomp.results_log`). Nothing here
+prints; the CLI shows the results.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ import numpy as np
 import zstandard
 
 from gencomp import coding, modalities
-# The data's and the results file's names stay importable from here, where they were first.
-from gencomp.eval_data import CHUNK_SIZE, Chunks, Modality, bundled_data, file_data, select
+from gencomp.eval_data import DataSet
 from gencomp.predictor import Predictor
+from gencomp.progress import Advance, Track, untracked
 from gencomp.spec import parse_spec
 from gencomp.workers import Pool, in_processes
-from gencomp.results_log import ChunkResult, RecordedRun, ResultsLog, read_results, results_header, run_settings, settings_differences
+from gencomp.results_log import ChunkResult, ResultsLog
 
 IMAGE_WIDTH = modalities.PATCH_SHAPE[1]  # PNG sees any bytes as rows of this many pixels
 CONFIDENCE = 0.95  # of the rate intervals
@@ -192,7 +192,7 @@ class Result:
         return values | {"rate": self.rate, "rate_low": self.rate_low, "rate_high": self.rate_high, "adjusted_rate": self.adjusted_rate}
 
 
-def evaluate_classical(data: list[Modality], codecs: Iterable[str] = CODECS) -> list[Result]:
+def evaluate_classical(data: list[DataSet], codecs: Iterable[str] = CODECS) -> list[Result]:
     """Every codec, unchunked and chunked, on every modality (each read once)."""
     results = []
     for modality in data:
@@ -230,7 +230,7 @@ def mappings(predictor: Predictor, modality: str) -> list[str]:
     """Full bytes always; for a language model on images and audio also the paper's 7 bits."""
     return ["8-bit", "7-bit"] if is_language_model(predictor) and modality in ("image", "audio") else ["8-bit"]
 
-def code_chunk(predictor: Predictor, chunk: bytes, advance: coding.Advance | None = None) -> coding.CodedChunk:
+def code_chunk(predictor: Predictor, chunk: bytes, advance: Advance | None = None) -> coding.CodedChunk:
     """Arithmetic-code one chunk for its rate. Every predictor chunk of the table is coded
     here, in this process and in the workers, so a faster scorer for a kind of predictor
     has one place to go: a language model scores the known bytes in batched passes."""
@@ -241,7 +241,7 @@ def code_chunk(predictor: Predictor, chunk: bytes, advance: coding.Advance | Non
     return coding.encode_chunk(predictor, chunk, advance)
 
 
-def _timed_chunk(predictor: Predictor, chunk: bytes, advance: coding.Advance | None = None) -> tuple[coding.CodedChunk, float]:
+def _timed_chunk(predictor: Predictor, chunk: bytes, advance: Advance | None = None) -> tuple[coding.CodedChunk, float]:
     """:func:`code_chunk` and its seconds, timed where it runs (in a worker: its own clock)."""
     start = time.perf_counter()
     return code_chunk(predictor, chunk, advance), time.perf_counter() - start
@@ -249,12 +249,12 @@ def _timed_chunk(predictor: Predictor, chunk: bytes, advance: coding.Advance | N
 
 def code_chunks(
     predictor: Predictor,
-    modality: Modality,
+    modality: DataSet,
     mapping: str = "8-bit",
     workers: int = 1,
     skip: Container[int] = (),
     label: str | None = None,
-    advance: coding.Advance | None = None,
+    advance: Advance | None = None,
     pool: Pool | None = None,
 ) -> Iterator[ChunkResult]:
     """Each chunk of ``modality`` whose number is not in ``skip``, coded on its own, yielded
@@ -284,10 +284,10 @@ def code_chunks(
 
 def evaluate_predictor(
     predictor: Predictor,
-    modality: Modality,
+    modality: DataSet,
     mapping: str = "8-bit",
     workers: int = 1,
-    advance: coding.Advance | None = None,
+    advance: Advance | None = None,
     label: str | None = None,
     log: ResultsLog | None = None,
     pool: Pool | None = None,
@@ -320,3 +320,25 @@ def evaluate_predictor(
         seconds=sum(c.seconds for c in chunks),
         margin=rate_margin(raw, compressed),
     )
+
+
+def evaluate_predictors(
+    predictors: dict[str, Predictor],
+    data: list[DataSet],
+    workers: Callable[[Predictor], int] = lambda predictor: 1,
+    track: Track = untracked,
+    log: ResultsLog | None = None,
+    pool: Pool | None = None,
+) -> list[Result]:
+    """Every predictor's rows (each modality, each of its mappings; see
+    :func:`evaluate_predictor`), the rows called by the keys of ``predictors``. Each
+    predictor is one tracked piece of work, counted in raw bytes, the chunks ``log``
+    already holds counted done; ``workers`` gives the processes (or Ray slots) for each."""
+    rows = []
+    for spec, predictor in predictors.items():
+        plan = [(modality, mapping) for modality in data for mapping in mappings(predictor, modality.name)]
+        done = sum(r.raw_bytes for m, mapping in plan for r in log.finished(predictor.spec, mapping, m.name).values()) if log else 0
+        count = workers(predictor)
+        with track(predictor.spec, sum(m.size for m, _ in plan), done) as advance:
+            rows += [evaluate_predictor(predictor, m, mapping, count, advance, f"{spec} → coder", log, pool) for m, mapping in plan]
+    return rows

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from gencomp.eval_data import CHUNK_SIZE, Chunks, Modality
+from gencomp.eval_data import CHUNK_SIZE, Chunks, DataSet
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
 
@@ -31,20 +31,20 @@ class ChunkResult:
     spec: str  # the predictor's full spec
     mapping: str
     modality: str
-    chunk: int  # its number in the modality's data (before --limit / --sample)
+    chunk: int  # its number in the modality's data (before a selection)
     raw_bytes: int
     compressed_bytes: int
     ideal_bits: float
     seconds: float
 
 
-def run_settings(predictors: Iterable[Predictor], data: list[Modality], limit: int | None, sample: int | None, seed: int) -> dict[str, Any]:
+def run_settings(predictors: Iterable[Predictor], data: list[DataSet], limit: int | None, count: int | None, seed: int) -> dict[str, Any]:
     """What the chunks of a results file depend on: a resumed run must match all of it.
     The data are identified by their selected chunks' content, not by file names."""
     return {
         "chunk_size": CHUNK_SIZE,
         "models": {predictor.spec: predictor.fingerprint for predictor in predictors},
-        "selection": {"limit": limit, "sample": sample, "seed": seed},  # before data: named first when both differ
+        "selection": {"limit": limit, "sample": count, "seed": seed},  # before data: named first when both differ
         "data": {m.name: {"source": m.source, "chunks": len(m.chunks), "bytes": m.size, "sha256": _digest(m.chunks)} for m in data},
     }
 

@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from gencomp import coding, datasets
 from gencomp import evaluate as ev
+from gencomp.eval_data import DataSet, bundled_data, file_data, select
+from gencomp.results_log import run_settings
 from gencomp.modalities import bytes_to_audio, to_7bit
 from gencomp.errors import GencompError
 from gencomp.spec import load_predictor
@@ -27,8 +29,8 @@ FAST = "zstd:paper,context_window=16"
 
 
 @pytest.fixture(scope="module")
-def bundled() -> list[ev.Modality]:
-    return [ev.select(m, sample=2, seed=1) for m in ev.bundled_data(random_bytes=4 * 2048)]
+def bundled() -> list[DataSet]:
+    return [select(m, count=2, seed=1) for m in bundled_data(random_bytes=4 * 2048)]
 
 
 def test_bundled_data_follows_the_paper(bundled):
@@ -41,10 +43,10 @@ def test_bundled_data_follows_the_paper(bundled):
 
 
 def test_select_limit_and_sample(bundled):
-    text = ev.bundled_data(random_bytes=2048)[0]
-    assert list(ev.select(text, limit=3).chunks) == [text.chunks[i] for i in range(3)]
-    drawn = list(ev.select(text, sample=3, seed=5).chunks)
-    assert drawn == list(ev.select(text, sample=3, seed=5).chunks) and len(drawn) == 3
+    text = bundled_data(random_bytes=2048)[0]
+    assert list(select(text, limit=3).chunks) == [text.chunks[i] for i in range(3)]
+    drawn = list(select(text, count=3, seed=5).chunks)
+    assert drawn == list(select(text, count=3, seed=5).chunks) and len(drawn) == 3
     data = datasets.text_corpus().data
     assert all(chunk in data for chunk in drawn)
 
@@ -80,7 +82,7 @@ def test_predictor_rate_counts_codes_that_decode():
     with a fresh predictor, and the row counts exactly those codes' bytes."""
     predictor = load_predictor(FAST)
     text = datasets.text_corpus().data
-    modality = ev.Modality("text", "test", [text[:80], text[80:150]])
+    modality = DataSet("text", "test", [text[:80], text[80:150]])
     result = ev.evaluate_predictor(predictor, modality, label="zstd")
     codes = [ev.code_chunk(predictor, chunk).data for chunk in modality.chunks]
     for code, chunk in zip(codes, modality.chunks):
@@ -95,7 +97,7 @@ def test_predictor_rate_counts_codes_that_decode():
 def test_seven_bit_mapping_codes_shifted_bytes_and_scales_by_8_over_7():
     predictor = load_predictor(FAST)
     chunk = datasets.bundled_image("camera")[200, :96].tobytes()
-    result = ev.evaluate_predictor(predictor, ev.Modality("image", "test", [chunk]), mapping="7-bit")
+    result = ev.evaluate_predictor(predictor, DataSet("image", "test", [chunk]), mapping="7-bit")
     code = ev.code_chunk(predictor, to_7bit(chunk)).data
     assert coding.decode_chunk(load_predictor(FAST), code, len(chunk)) == to_7bit(chunk)
     assert result.compressed_bytes == len(code)
@@ -107,9 +109,9 @@ def test_rates_are_plausible():
     well below 60% (gzip itself: about 48% on 2 KB chunks, the paper's Table 1), and
     nothing compresses random bytes (the first chunk of the bundled random set)."""
     gzip = load_predictor("gzip:fast")
-    text, _, _, noise = ev.bundled_data(random_bytes=2048)
+    text, _, _, noise = bundled_data(random_bytes=2048)
     assert (text.name, noise.name) == ("text", "random")
-    assert 20 < ev.evaluate_predictor(gzip, ev.select(text, sample=1, seed=3)).rate < 60
+    assert 20 < ev.evaluate_predictor(gzip, select(text, count=1, seed=3)).rate < 60
     assert ev.evaluate_predictor(gzip, noise).rate >= 99
 
 
@@ -119,7 +121,7 @@ def test_file_data_groups_images_audio_and_text(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "a.txt").write_bytes(b"hello " * 400)
     (tmp_path / "notes" / "b.bin").write_bytes(bytes([0xFF, 0xFE, 0x00]) * 10)
-    groups = {m.name: m for m in ev.file_data([tmp_path / "photo.png", tmp_path / "speech.wav", tmp_path / "notes"])}
+    groups = {m.name: m for m in file_data([tmp_path / "photo.png", tmp_path / "speech.wav", tmp_path / "notes"])}
     assert set(groups) == {"image", "audio", "text", "bytes"}
     assert len(groups["image"].chunks) == 4 and all(len(c) == 2048 for c in groups["image"].chunks)
     assert groups["audio"].size == 14259  # 0.9 s at 16 kHz, one byte a sample: counted from the header,
@@ -129,7 +131,7 @@ def test_file_data_groups_images_audio_and_text(tmp_path):
     assert list(groups["image"].chunks) == [photo[r : r + 32, c : c + 64].tobytes() for r in (0, 32) for c in (0, 64)]
     assert [len(c) for c in groups["text"].chunks] == [2048, 352]
     with pytest.raises(GencompError, match="does not exist"):
-        ev.file_data([tmp_path / "missing.wav"])
+        file_data([tmp_path / "missing.wav"])
 
 
 def test_cli_evaluate_json_csv_and_table(tmp_path):
@@ -202,10 +204,10 @@ def test_rate_margin_agrees_with_a_bootstrap_of_the_pooled_rate():
 
 
 def test_chunked_intervals_contain_the_rate_and_shrink_with_more_chunks():
-    text = ev.bundled_data(random_bytes=2048)[0]
+    text = bundled_data(random_bytes=2048)[0]
     widths = []
     for count in (4, 64):
-        unchunked, chunked = ev.evaluate_classical([ev.select(text, sample=count, seed=1)], ["gzip"])
+        unchunked, chunked = ev.evaluate_classical([select(text, count=count, seed=1)], ["gzip"])
         assert unchunked.rate_low is None  # no per-chunk breakdown
         assert chunked.rate_low < chunked.rate < chunked.rate_high
         widths.append(chunked.rate_high - chunked.rate_low)
@@ -224,9 +226,9 @@ def test_user_files_are_read_a_chunk_at_a_time(tmp_path):
         file.write(b"marker")
     tracemalloc.start()
     try:
-        (modality,) = ev.file_data([big])
-        picked = ev.select(modality, sample=4, seed=3)
-        ev.run_settings([], [picked], None, 4, 3)
+        (modality,) = file_data([big])
+        picked = select(modality, count=4, seed=3)
+        run_settings([], [picked], None, 4, 3)
         ev.evaluate_classical([picked], ["gzip"])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -259,5 +261,5 @@ def test_llm_gets_both_mappings_and_an_adjusted_rate(llm_predictor):
     parameters = ev.parameter_count(llm_predictor)
     assert parameters > 100_000_000  # SmolLM2-135M
     chunk = datasets.text_corpus().data[:40]
-    result = ev.evaluate_predictor(llm_predictor, ev.Modality("text", "test", [chunk]))
+    result = ev.evaluate_predictor(llm_predictor, DataSet("text", "test", [chunk]))
     assert result.adjusted_rate == pytest.approx(100 * (result.compressed_bytes + 2 * parameters) / 40)

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gencomp import datasets, workers
-from gencomp import evaluate as ev
+from gencomp.results_log import read_results
 from gencomp.spec import load_predictor
 from gencomp_cli.main import app
 
@@ -96,7 +96,7 @@ def test_ctrl_c_leaves_a_valid_file_that_resume_finishes(run, tmp_path):
         time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
-    recorded = ev.read_results(results)
+    recorded = read_results(results)
     if process.returncode == 0:  # finished before the signal came: nothing to resume
         assert len(recorded.results) == FILES
     else:

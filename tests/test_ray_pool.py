@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 
 from gencomp import coding, container, datasets
 from gencomp import evaluate as ev
+from gencomp.eval_data import file_data
+from gencomp.results_log import ResultsLog
 from gencomp import ray_pool
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
@@ -67,7 +69,7 @@ def test_a_killed_actor_has_its_chunks_retried_and_counted_once(pool, predictor,
     """Ray kills one of the two actors after the first chunk; the row has every chunk once,
     with the sizes the local coder gives, and so has the results file."""
     (tmp_path / "notes.txt").write_bytes(text)
-    modality = ev.file_data([tmp_path])[0]
+    modality = file_data([tmp_path])[0]
     local = ev.evaluate_predictor(predictor, modality)
     yielded: list[int] = []
 
@@ -78,7 +80,7 @@ def test_a_killed_actor_has_its_chunks_retried_and_counted_once(pool, predictor,
             yielded.append(i)
             yield i, result
 
-    log = ev.ResultsLog(tmp_path / "results.jsonl")
+    log = ResultsLog(tmp_path / "results.jsonl")
     row = ev.evaluate_predictor(predictor, modality, workers=2, log=log, pool=killing)
     assert sorted(yielded) == list(range(len(modality.chunks)))
     assert (row.chunks, row.raw_bytes, row.compressed_bytes) == (local.chunks, local.raw_bytes, local.compressed_bytes)
