@@ -88,7 +88,7 @@ class DataSet:
 
 
 def bundled_data(random_bytes: int = 64 * CHUNK_SIZE, seed: int = 0) -> list[DataSet]:
-    """Text, image, audio and random chunks from the bundled real data (DESIGN.md)."""
+    """Text, image, audio and random chunks from the bundled real data (the README says which)."""
     text = datasets.text_corpus()
     patches = [
         patch.tobytes()

@@ -54,7 +54,7 @@ def _codec(cls: type[CompressorPredictor], help: str) -> Family:
         cls.name,
         f"{help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
         cls,
-        (_level(cls), _WINDOW, *refinements.options(cls.TUNED), *_fast(cls), _PAPER),
+        (_level(cls), _WINDOW, *refinements.options(cls.TUNED), _PAPER, *_fast(cls)),
         flags=("paper", "adapt") + (("fast",) if cls.FAST else ()),
         aliases=refinements.ALIASES,
     )
