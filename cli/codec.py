@@ -16,7 +16,7 @@ from gencomp import container
 from gencomp.workers import available_cores
 from gencomp.coding import CHUNK_SIZE
 from gencomp_cli.common import RayAddress, atomic_output, check_output, cluster, fail, progress, read_input, say, stderr, to_terminal, user_errors, worker_count
-from gencomp_cli.sample import load
+from gencomp_cli.options import load
 
 Input = Annotated[Path, typer.Argument(help="File to read, '-' for stdin.", show_default=False)]
 Output = Annotated[Path, typer.Argument(help="File to write, '-' for stdout.", show_default=False)]

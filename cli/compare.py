@@ -22,61 +22,34 @@ from gencomp.render import ending, printable
 from gencomp.spec import parse_spec
 from gencomp_cli.common import atomic_output, bar, check_output, fail, open_in_browser, say, timed, user_errors
 from gencomp_cli.inputs import read_prompt
-from gencomp_cli.options import (
-    DEFAULT_PATCH,
-    AtOption,
-    BitsOption,
-    DeviceOption,
-    DtypeOption,
-    ForceOption,
-    InputOption,
-    KeepRowsOption,
-    LengthOption,
-    ModalityOption,
-    ModeOption,
-    PatchOption,
-    PromptFileOption,
-    PromptOption,
-    PromptSecondsOption,
-    ScaleOption,
-    SecondsOption,
-    TemperatureOption,
-    TopKOption,
-    TopPOption,
-    check_modality_options,
-    check_relevant,
-    load,
-    sampling_options,
-    spec_list,
-    with_flags,
-)
+from gencomp_cli import options as opt
 
 
 def compare(
     ctx: typer.Context,
     models: Annotated[str, typer.Option("--models", "-m", help="Comma-separated predictor specs (see `gencomp models`).")] = "gzip,zstd,lzma,llm",
-    modality: ModalityOption = "image",
+    modality: opt.ModalityOption = "image",
     out_dir: Annotated[Optional[Path], typer.Option("--out-dir", "-o", help="Folder for the results (created if missing; required for image and audio; one holding other files is refused without --force). Also index.html, one page with everything, where each continuation is scored by every compressor in --models: about the time of drawing it again, per compressor.")] = None,
     open_page: Annotated[bool, typer.Option("--open", help="Open --out-dir/index.html in your web browser, where there is one.")] = False,
-    prompt: PromptOption = None,
-    prompt_file: PromptFileOption = None,
-    length: LengthOption = 200,
-    input: InputOption = None,
-    patch: PatchOption = DEFAULT_PATCH,
-    at: AtOption = None,
-    mode: ModeOption = "rows",
-    keep_rows: KeepRowsOption = None,
-    scale: ScaleOption = 4,
-    prompt_seconds: PromptSecondsOption = 0.5,
-    seconds: SecondsOption = 0.25,
-    bits: BitsOption = 8,
-    temperature: TemperatureOption = 1.0,
-    top_k: TopKOption = 0,
-    top_p: TopPOption = 1.0,
+    prompt: opt.PromptOption = None,
+    prompt_file: opt.PromptFileOption = None,
+    length: opt.LengthOption = 200,
+    input: opt.InputOption = None,
+    patch: opt.PatchOption = opt.DEFAULT_PATCH,
+    at: opt.AtOption = None,
+    mode: opt.ModeOption = "rows",
+    keep_rows: opt.KeepRowsOption = None,
+    scale: opt.ScaleOption = 4,
+    prompt_seconds: opt.PromptSecondsOption = 0.5,
+    seconds: opt.SecondsOption = 0.25,
+    bits: opt.BitsOption = 8,
+    temperature: opt.TemperatureOption = 1.0,
+    top_k: opt.TopKOption = 0,
+    top_p: opt.TopPOption = 1.0,
     seed: Annotated[Optional[int], typer.Option(help="Random seed given to every model (default: a random one, shown).", rich_help_panel="Sampling")] = None,
-    force: ForceOption = False,
-    device: DeviceOption = None,
-    dtype: DtypeOption = None,
+    force: opt.ForceOption = False,
+    device: opt.DeviceOption = None,
+    dtype: opt.DtypeOption = None,
 ) -> None:
     """Continue the same input with several predictors and show the results side by side.
 
@@ -86,12 +59,12 @@ def compare(
 
     Bundled inputs and the options are those of `gencomp sample`.
     """
-    check_relevant(ctx, modality)
-    sampling = sampling_options(temperature, top_k, top_p, secrets.randbelow(2**31) if seed is None else seed)
+    opt.check_relevant(ctx, modality)
+    sampling = opt.sampling_options(temperature, top_k, top_p, secrets.randbelow(2**31) if seed is None else seed)
     specs = model_specs(models, device, dtype)
     outputs = planned_outputs(modality, out_dir, specs, open_page, force)
-    check_modality_options(modality, length, prompt, prompt_file, patch, at, mode, keep_rows, scale, prompt_seconds, seconds, bits)
-    predictors = {spec: load(spec) for spec in specs}  # every spec checked before long work
+    opt.check_modality_options(modality, length, prompt, prompt_file, patch, at, mode, keep_rows, scale, prompt_seconds, seconds, bits)
+    predictors = {spec: opt.load(spec) for spec in specs}  # every spec checked before long work
     source = read_prompt(modality, prompt, prompt_file, length, input, patch, at, mode, keep_rows, prompt_seconds, seconds, bits)
     say(f"seed {sampling.seed}")
     with user_errors():
@@ -144,7 +117,7 @@ def check_out_dir(out_dir: Path, outputs: Iterable[Path], force: bool) -> None:
 
 def model_specs(models: str, device: str | None, dtype: str | None) -> list[str]:
     """The specs of --models, each with the flags its family takes; a flag none takes is refused."""
-    specs = [model_options(spec, device=device, dtype=dtype) for spec in spec_list(models, "--models")]
+    specs = [model_options(spec, device=device, dtype=dtype) for spec in opt.spec_list(models, "--models")]
     for key, value in (("device", device), ("dtype", dtype)):
         if value is not None and not any(f"{key}=" in spec for spec in specs):
             fail(f"--{key} is for language models; none of --models {models} takes it")
@@ -159,7 +132,7 @@ def model_options(spec: str, **options: str | None) -> str:
     except SpecError:
         return spec  # loading it names what is wrong
     takes = {option.name for option in family.options}
-    return with_flags(spec, **{key: value for key, value in options.items() if key in takes})
+    return opt.with_flags(spec, **{key: value for key, value in options.items() if key in takes})
 
 
 def show_text(drawn: comparison.Drawn) -> None:

@@ -15,63 +15,33 @@ from gencomp.render import png_bytes, upscale, wav_bytes
 from gencomp.sampling import sample as draw_continuation
 from gencomp_cli.common import TerminalText, atomic_output, bar, check_output, fail, progress, say, to_terminal, user_errors
 from gencomp_cli.inputs import read_prompt, text_prompt
-from gencomp_cli.options import (
-    DEFAULT_PATCH,
-    SUFFIXES,
-    AtOption,
-    BitsOption,
-    DeviceOption,
-    DtypeOption,
-    ForceOption,
-    InputOption,
-    KeepRowsOption,
-    LengthOption,
-    ModalityOption,
-    ModeOption,
-    PatchOption,
-    PromptFileOption,
-    PromptOption,
-    PromptSecondsOption,
-    ScaleOption,
-    SecondsOption,
-    SeedOption,
-    TemperatureOption,
-    TopKOption,
-    TopPOption,
-    check_modality_options,
-    check_relevant,
-    check_suffix,
-    check_text_options,
-    load,
-    sampling_options,
-    with_flags,
-)
+from gencomp_cli import options as opt
 
 
 def sample(
     ctx: typer.Context,
     model: Annotated[str, typer.Option("--model", "-m", help="Predictor spec, e.g. gzip, zstd:level=19, lzma, bz2, llm (see `gencomp models`).")] = "gzip",
-    modality: ModalityOption = "text",
-    prompt: PromptOption = None,
-    prompt_file: PromptFileOption = None,
-    length: LengthOption = 200,
-    input: InputOption = None,
-    patch: PatchOption = DEFAULT_PATCH,
-    at: AtOption = None,
-    mode: ModeOption = "rows",
-    keep_rows: KeepRowsOption = None,
-    scale: ScaleOption = 8,
-    prompt_seconds: PromptSecondsOption = 0.5,
-    seconds: SecondsOption = 0.25,
-    bits: BitsOption = 8,
-    temperature: TemperatureOption = 1.0,
-    top_k: TopKOption = 0,
-    top_p: TopPOption = 1.0,
-    seed: SeedOption = None,
+    modality: opt.ModalityOption = "text",
+    prompt: opt.PromptOption = None,
+    prompt_file: opt.PromptFileOption = None,
+    length: opt.LengthOption = 200,
+    input: opt.InputOption = None,
+    patch: opt.PatchOption = opt.DEFAULT_PATCH,
+    at: opt.AtOption = None,
+    mode: opt.ModeOption = "rows",
+    keep_rows: opt.KeepRowsOption = None,
+    scale: opt.ScaleOption = 8,
+    prompt_seconds: opt.PromptSecondsOption = 0.5,
+    seconds: opt.SecondsOption = 0.25,
+    bits: opt.BitsOption = 8,
+    temperature: opt.TemperatureOption = 1.0,
+    top_k: opt.TopKOption = 0,
+    top_p: opt.TopPOption = 1.0,
+    seed: opt.SeedOption = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Text: write the raw continuation here instead of stdout. Image: a .png, audio: a .wav of prompt + continuation (required; '-' for stdout).")] = None,
-    force: ForceOption = False,
-    device: DeviceOption = None,
-    dtype: DtypeOption = None,
+    force: opt.ForceOption = False,
+    device: opt.DeviceOption = None,
+    dtype: opt.DtypeOption = None,
 ) -> None:
     """Sample a continuation of text, an image patch or audio, byte by byte, from any predictor.
 
@@ -83,19 +53,19 @@ def sample(
 
     A progress bar goes to stderr.
     """
-    check_relevant(ctx, modality)
-    sampling = sampling_options(temperature, top_k, top_p, seed)
-    spec = with_flags(model, device=device, dtype=dtype)
+    opt.check_relevant(ctx, modality)
+    sampling = opt.sampling_options(temperature, top_k, top_p, seed)
+    spec = opt.with_flags(model, device=device, dtype=dtype)
     if modality == "text":
-        check_text_options(length, prompt, prompt_file)
+        opt.check_text_options(length, prompt, prompt_file)
         check_output(out, force)
-        predictor = load(spec)
+        predictor = opt.load(spec)
         _stream(predictor, text_prompt(prompt, prompt_file), length, out, sampling)
         return
     _check_media_out(out, modality)
-    check_modality_options(modality, length, prompt, prompt_file, patch, at, mode, keep_rows, scale, prompt_seconds, seconds, bits)
+    opt.check_modality_options(modality, length, prompt, prompt_file, patch, at, mode, keep_rows, scale, prompt_seconds, seconds, bits)
     check_output(out, force)
-    predictor = load(spec)
+    predictor = opt.load(spec)
     source = read_prompt(modality, None, None, length, input, patch, at, mode, keep_rows, prompt_seconds, seconds, bits)
     start = time.perf_counter()
     with bar(predictor.spec, source.hidden) as advance, user_errors():
@@ -109,10 +79,10 @@ def sample(
 def _check_media_out(out: Path | None, modality: str) -> None:
     """An image or a sound needs a file (or a redirected stdout) of the right kind."""
     if out is None:
-        fail(f"name the {SUFFIXES[modality]} file to write with --out (or '-' for stdout)")
-    check_suffix(out, modality)
+        fail(f"name the {opt.SUFFIXES[modality]} file to write with --out (or '-' for stdout)")
+    opt.check_suffix(out, modality)
     if to_terminal(out):
-        fail(f"the {SUFFIXES[modality][1:].upper()} file would go to the terminal; redirect stdout or name a file with --out")
+        fail(f"the {opt.SUFFIXES[modality][1:].upper()} file would go to the terminal; redirect stdout or name a file with --out")
 
 
 def summary(drawn: int, spec: str, elapsed: float, out: Path | None) -> None:
