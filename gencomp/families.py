@@ -55,7 +55,7 @@ def _codec(cls: type[CompressorPredictor], help: str) -> Family:
         f"{help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
         cls,
         (_level(cls), _WINDOW, *refinements.options(cls.TUNED), _PAPER, *_fast(cls)),
-        flags=("paper", "adapt") + (("fast",) if cls.FAST else ()),
+        flags=("paper", "adapt", "fast"),  # a codec without the preset says so itself
         aliases=refinements.ALIASES,
     )
 
