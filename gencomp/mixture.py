@@ -139,7 +139,7 @@ def path(byte: int) -> tuple[np.ndarray, np.ndarray]:
 
 class Experts:
     """Variants of one model computed together for a context (a compressor's distribution
-    at several sharpnesses from one scoring), offered as components of a :class:`Mixture`:
+    at several exponents from one scoring), offered as components of a :class:`Mixture`:
     each is computed once per context, when the first of them is asked."""
 
     def __init__(self, compute: Callable[[bytes], list[np.ndarray]], names: list[str], context_window: int) -> None:

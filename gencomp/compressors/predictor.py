@@ -34,9 +34,9 @@ THREADS_FROM = 4096  # bytes of context; measured crossover on 2 cores
 # Bump when the refined method's numbers change for the same spec and codec library, so
 # that a decoder refuses files coded by another version instead of decoding garbage.
 METHOD_VERSION = 3
-# Refined method, measured on text (bench/compressor_xent.py): offsets 64 bytes apart move
+# Refined method, measured on text (bench/compressor_xent.py): views starting 64 bytes apart move
 # the block's Huffman header noise (±10 bits for one byte more) enough to average it out,
-# where offsets 1 byte apart did not help; bytes absent from the context are all scored
+# where views 1 byte apart did not help; bytes absent from the context are all scored
 # alike (a new symbol in the tree), from this many stand-ins: on text that is 3-4× fewer
 # compressions, and the mean length did as well as scoring each byte or the mean probability.
 OFFSET_STEP = 64
