@@ -13,6 +13,7 @@ rounding to whole bytes): evaluate's rates promise 0.5%.
     .venv/bin/python bench/llm_rates.py --threads 1                 # 1 chunk of 1024 bytes each
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --baseline --modality text
     .venv/bin/python bench/llm_rates.py --no-step                    # batched only
+    .venv/bin/python bench/llm_rates.py --budget inf --modality text # batched however wide the beam
 """
 
 from __future__ import annotations
@@ -61,9 +62,12 @@ def main() -> None:
     parser.add_argument("--bytes", type=int, default=1024, help="bytes per chunk (at most 2048)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice; 1 where other work shares the cores)")
     parser.add_argument("--walks", type=int, default=llm_scoring.WALKS, help="the batched path's walks")
+    parser.add_argument("--budget", type=float, default=llm_scoring.EXACT_BUDGET,
+                        help="sequences lacked per byte past which a chunk goes step by step (inf: always batch)")
     parser.add_argument("--no-step", dest="step", action="store_false", help="skip the step-by-step path")
     parser.add_argument("--baseline", action="store_true", help="also the step path on transformers' forward")
     args = parser.parse_args()
+    llm_scoring.EXACT_BUDGET = args.budget
     if args.threads:
         torch.set_num_threads(args.threads)
     predictor = LLMPredictor(threads=0)

@@ -36,12 +36,18 @@ CHUNKS = {
 
 
 @pytest.mark.parametrize("kind", list(CHUNKS))
-def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredictor, corpus: bytes, kind: str) -> None:
+def test_batched_rates_agree_with_step_by_step_coding(
+    llm_predictor: LLMPredictor, corpus: bytes, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batched however wide the beam (no step-by-step fallback): the last walk computes
+    every sequence the others stood in for, so only the rounding of batched products is
+    left (stand-ins alone moved random 2 KB text chunks by up to 2.8%)."""
+    monkeypatch.setattr(llm_scoring, "EXACT_BUDGET", float("inf"))
     chunk = CHUNKS[kind](corpus)
     step = coding.encode_chunk(LLMPredictor(loaded=llm_predictor.loaded, vocab=llm_predictor.vocab), chunk)
     batched = llm_scoring.encode_chunk(llm_predictor, chunk)
-    assert batched.ideal_bits == pytest.approx(step.ideal_bits, rel=0.005)
-    assert abs(len(batched.data) - len(step.data)) <= max(1, 0.005 * len(step.data))
+    assert batched.ideal_bits == pytest.approx(step.ideal_bits, rel=1e-4)
+    assert abs(len(batched.data) - len(step.data)) <= 1
 
 
 def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMPredictor, corpus: bytes) -> None:

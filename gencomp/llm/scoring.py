@@ -12,13 +12,15 @@ together, and the beam then walks the bytes exactly as it does when coding:
    are another tokenisation of the same bytes), else with its nearest computed
    ancestor's; the walk notes it with the share of the beam that asked.
 3. **Rounds**: the noted sequences asked for with at least ``ROUND_MIN`` of the beam run
-   together in one pass (each attending to its own ancestors in the cache of all
-   sequences computed so far), and the beam walks again; ``WALKS`` walks in all, fewer
-   when one asks for nothing new. Where the first walk asks for more sequences than the
-   main line has, batching does not pay and the chunk is coded step by step. Each round computes more of what the step-by-step coder
-   computes, so the code lengths approach ``gencomp compress``'s: within 0.5% after
-   the rounds (tested; bench/llm_rates.py measures it), with the rounding of batched
-   products left.
+   together in one pass (each attending to the main line and its own ancestors), and the
+   beam walks again; ``WALKS - 1`` walks in all, fewer when one asks for nothing new.
+4. **The last walk** computes each sequence it still lacks there and then, so the code
+   is the step-by-step coder's, up to the rounding of batched products. A stand-in is
+   not safe even where few of the beam ask for it: it can raise a hypothesis that later
+   carries the beam (on random chunks of the bundled text, the code after 4 walks with
+   stand-ins differed by -2.8% to +1.3%). Where the first walk lacks more than
+   ``EXACT_BUDGET`` sequences per byte (a wide beam: most text, noisy image patches,
+   7-bit bytes) batching does not pay and the chunk is coded step by step.
 
 Files are still coded step by step, which a decoder can repeat; this is for rates.
 Batched passes run on the fused Llama step (``gencomp.llm.step``); a model without it
@@ -43,15 +45,22 @@ from gencomp.llm.step import LlamaSteps, supports_fused
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
 LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (each walk moves left to right)
 QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
+# cache slots reserved per main-line token: the rounds of a wide beam compute up to about
+# 11 sequences per main-line token (measured on noisy image patches); reserved, not
+# touched, so memory grows only with what is computed, and the cache is rarely copied
+CACHE_PER_TOKEN = 16
 ROUND_MIN = 0.02  # share of the beam from which a stood-in sequence runs in the next round
 WALKS = 4  # walks at most (see bench/README.md for the rate each adds)
-# A first walk that asks for more sequences than this many per byte of the chunk (each a
-# row to compute, about as many again each round: the beam of tokenisations is wide, as on
-# 7-bit bytes, noisy image patches and some audio) is not worth batching: the chunk is
-# coded step by step instead. Measured (bench/README.md): text asks 0.1-0.64 per byte and
-# batches at 2.6-6x the step path; an image patch asking 2.0 batched at 1.2x, one asking
-# 3.5 at 0.6x.
-STEP_INSTEAD = 1.0
+# Sequences a walk stood in for, per byte of the chunk, past which the chunk is coded step
+# by step: the last walk computes each one in a pass of its own (about 3x a model step),
+# and where the first walk lacks more, the rounds did not bring it under this on any
+# chunk measured (bench/README.md: random text chunks lack 0.4-0.7 per byte, some image
+# and audio chunks none).
+EXACT_BUDGET = 0.1
+
+
+class _TooWide(Exception):
+    """The last walk lacks more sequences than its budget."""
 
 Key = tuple[int, ...]  # a token sequence, start token first
 
@@ -73,7 +82,7 @@ class _Passes:
         self._parents: list[int] = []  # slot -> its parent sequence's slot
         self._logits: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
         self._line = self._main_line(predictor.bos, chunk)
-        self._cache = self.w.new_cache(len(self._line) + QUERY_BATCH)
+        self._cache = self.w.new_cache(CACHE_PER_TOKEN * len(self._line) + QUERY_BATCH)
         self._main_line_pass()
 
     def _main_line(self, bos: int, chunk: bytes) -> list[int]:
@@ -120,29 +129,45 @@ class _Passes:
         for i, key in enumerate(batch):
             self.slots[key] = used + i
             self._parents.append(self.slots[key[:-1]])
-        mask = torch.zeros(n, used + n, dtype=torch.bool)
-        rows, columns = [], []
-        for i in range(n):
-            slot = used + i
-            while slot >= len(self._line):  # off the main line: follow the parents
-                rows.append(i)
-                columns.append(slot)
-                slot = self._parents[slot]
-            mask[i, : slot + 1] = True  # a main-line prefix
-        mask[rows, columns] = True
+        mask, columns = self._ancestry(used, n)
         if self._cache.shape[3] < used + n:
             cache = self.w.new_cache(max(2 * self._cache.shape[3], used + n))
             cache[:, :, :, :used] = self._cache[:, :, :, :used]
             self._cache = cache
         positions = torch.tensor([len(key) - 1 for key in batch])
-        self._store(used, self._forward([key[-1] for key in batch], positions, used, mask))
+        self._store(used, self._forward([key[-1] for key in batch], positions, used, mask, columns))
+
+    def _ancestry(self, used: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The attention mask of the ``n`` queries from slot ``used`` on, and the slots
+        its columns stand for: the main line, then the off-line ancestors of these
+        queries only, not every sequence computed so far (late rounds have several times
+        the main line's)."""
+        line, parents = len(self._line), np.array(self._parents)
+        queries, current = np.arange(n), np.arange(used, used + n)
+        prefixes = np.empty(n, dtype=np.int64)  # each query's main-line prefix
+        rows, off_line = [], []
+        while len(queries):  # follow the parents off the main line, all queries at once
+            on_line = current < line
+            prefixes[queries[on_line]] = current[on_line] + 1
+            queries, current = queries[~on_line], current[~on_line]
+            rows.append(queries)
+            off_line.append(current)
+            current = parents[current]
+        rows_at, slots = np.concatenate(rows), np.concatenate(off_line)
+        others = np.unique(slots)
+        mask = torch.arange(line + len(others)) < torch.from_numpy(prefixes)[:, None]
+        mask[torch.from_numpy(rows_at), torch.from_numpy(line + np.searchsorted(others, slots))] = True
+        return mask, torch.cat((torch.arange(line), torch.from_numpy(others)))
 
     @torch.inference_mode()
-    def _forward(self, tokens: list[int], positions: torch.Tensor, start: int, mask: torch.Tensor | None) -> torch.Tensor:
+    def _forward(
+        self, tokens: list[int], positions: torch.Tensor, start: int, mask: torch.Tensor | None, columns: torch.Tensor | None = None
+    ) -> torch.Tensor:
         self.passes += 1
         ids = torch.tensor(tokens, device=self.w.device)
         mask = None if mask is None else mask.to(self.w.device)
-        return self.w.final_states(ids, positions.to(self.w.device), self._cache, start, mask, slice(None))
+        columns = None if columns is None else columns.to(self.w.device)
+        return self.w.final_states(ids, positions.to(self.w.device), self._cache, start, mask, slice(None), columns)
 
     def _store(self, start: int, states: torch.Tensor) -> None:
         self._starts.append(start)
@@ -177,9 +202,12 @@ class _Walk(LLMPredictor):
     a sequence they lack is stood in for (see the module docstring) and noted in
     ``missing`` with the largest share of the beam that asked for it."""
 
-    def __init__(self, predictor: LLMPredictor, passes: _Passes) -> None:
+    def __init__(self, predictor: LLMPredictor, passes: _Passes, budget: float | None = None) -> None:
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
         self.passes = passes
+        # the last walk computes what it lacks there and then, up to ``budget`` sequences
+        self.budget = budget
+        self.computed = 0
         self.missing: dict[Key, float] = {}
         # id(node) -> (node, its tokens, the slot that scores it); the node is kept so
         # that its id is not reused
@@ -191,8 +219,15 @@ class _Walk(LLMPredictor):
         key, where = self._locate(node)
         if key not in self.passes.slots:
             end, share = self._asked_by(node)
-            self.missing[key] = max(share, self.missing.get(key, 0.0))
-            where = self.passes.boundaries.get(end, where)
+            if self.budget is not None:
+                self.computed += 1
+                if self.computed > self.budget:
+                    raise _TooWide
+                self.passes.run([key])
+                where = self.passes.slots[key]
+            else:
+                self.missing[key] = max(share, self.missing.get(key, 0.0))
+                where = self.passes.boundaries.get(end, where)
         self._set_probs(node, self.passes.logits(where))
 
     def _asked_by(self, node: Node) -> tuple[int, float]:
@@ -228,25 +263,32 @@ class _Walk(LLMPredictor):
 
 
 def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance | None = None, walks: int = WALKS) -> coding.CodedChunk:
-    """The code :func:`gencomp.coding.encode_chunk` would write for ``chunk``, up to the
-    sequences the last of ``walks`` walks stood in for and the rounding of batched
-    passes. A chunk longer than the window would slide it, which the passes do not do,
-    and a model without the fused step has no batched passes: those are coded step by
-    step."""
+    """The code :func:`gencomp.coding.encode_chunk` writes for ``chunk``, up to the
+    rounding of batched passes: ``walks - 1`` walks with stand-ins and their rounds, then
+    a walk that computes what it still lacks. Where that is too much (a wide beam) the
+    chunk is coded step by step, as are a chunk longer than the window (it would slide
+    it, which the passes do not do) and any chunk of a model without the fused step."""
     batched = supports_fused(predictor.loaded.model.config)
     if len(chunk) > predictor.context_window or not chunk or not predictor.kv_cache or not batched:
         return coding.encode_chunk(predictor, chunk, advance)
     with torch_threads(predictor.threads):
         passes = _Passes(predictor, chunk)
-        for walk_number in range(1, walks + 1):
+        exact = False  # nothing stood in for
+        for walk_number in range(1, walks):
             walk = _Walk(predictor, passes)
             coded = coding.encode_chunk(walk, chunk)
+            exact = not walk.missing
             wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
-            if walk_number == 1 and len(wanted) > STEP_INSTEAD * len(chunk):
-                return coding.encode_chunk(predictor, chunk, advance)
-            if not wanted or walk_number == walks:
+            if exact or not wanted:
                 break
+            if walk_number == 1 and len(walk.missing) > EXACT_BUDGET * len(chunk):
+                return coding.encode_chunk(predictor, chunk, advance)
             passes.run(wanted)
+        if not exact:
+            try:
+                coded = coding.encode_chunk(_Walk(predictor, passes, budget=EXACT_BUDGET * len(chunk)), chunk)
+            except _TooWide:
+                return coding.encode_chunk(predictor, chunk, advance)
     if advance:
         advance(len(chunk))
     return coded

@@ -166,7 +166,7 @@ class _FusedLlama:
 
     def new_cache(self, capacity: int) -> torch.Tensor:
         shape = (len(self.layers), 2, self.kv_heads, capacity, self.head_dim)
-        return torch.zeros(shape, dtype=self.dtype, device=self.device)
+        return torch.empty(shape, dtype=self.dtype, device=self.device)  # slots are written before read
 
     def _norm(self, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         """RMSNorm in float32, as transformers computes it."""
@@ -186,10 +186,19 @@ class _FusedLlama:
         return self.final_states(ids, positions, cache, start, mask, rows) @ self.head
 
     def final_states(
-        self, ids: torch.Tensor, positions: torch.Tensor, cache: torch.Tensor, start: int, mask: torch.Tensor | None, rows: slice
+        self,
+        ids: torch.Tensor,
+        positions: torch.Tensor,
+        cache: torch.Tensor,
+        start: int,
+        mask: torch.Tensor | None,
+        rows: slice,
+        columns: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """As :meth:`forward`, the final normed hidden states instead of the logits (the
-        logits are ``hidden @ head``; a batched scorer makes them a block at a time)."""
+        logits are ``hidden @ head``; a batched scorer makes them a block at a time).
+        ``columns``: the cache slots attended over (in the mask's column order, the new
+        tokens' among them), where that is far fewer than all before ``end``."""
         n, h, kvh, d = len(ids), self.heads, self.kv_heads, self.head_dim
         end = start + n
         angles = torch.outer(positions.float(), self.inv_freq)
@@ -202,10 +211,11 @@ class _FusedLlama:
             k = y[:, h * d : (h + kvh) * d].view(n, kvh, d).transpose(0, 1)
             cache[i, 0, :, start:end] = self._rope(k, cos, sin)
             cache[i, 1, :, start:end] = y[:, (h + kvh) * d :].view(n, kvh, d).transpose(0, 1)
+            keys, values = (cache[i, 0, :, :end], cache[i, 1, :, :end]) if columns is None else cache[i, :, :, columns]
             attended = F.scaled_dot_product_attention(
                 self._rope(q, cos, sin).unsqueeze(0),
-                cache[i, 0, :, :end].unsqueeze(0),
-                cache[i, 1, :, :end].unsqueeze(0),
+                keys.unsqueeze(0),
+                values.unsqueeze(0),
                 attn_mask=mask,
                 is_causal=mask is None and n > 1,  # only with an empty cache (see LlamaSteps.run)
                 enable_gqa=True,
