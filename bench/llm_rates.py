@@ -14,6 +14,7 @@ rounding to whole bytes): evaluate's rates promise 0.5%.
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --baseline --modality text
     .venv/bin/python bench/llm_rates.py --no-step                    # batched only
     .venv/bin/python bench/llm_rates.py --budget inf --modality text # batched however wide the beam
+    .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --drawn 0 --modality image   # as evaluate draws
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 
 from gencomp import coding, modalities
 from gencomp.llm import scoring as llm_scoring
-from gencomp.eval_data import bundled_data
+from gencomp.eval_data import bundled_data, select
 from gencomp.llm.predictor import LLMPredictor
 from gencomp.llm.step import TransformersSteps
 
@@ -40,12 +41,17 @@ KINDS = {
 }
 
 
-def chunks_of(kind: str, count: int, size: int) -> list[bytes]:
-    """``count`` chunks of the bundled data, spread over it, cut to ``size`` bytes."""
+def chunks_of(kind: str, count: int, size: int, drawn: list[int] | None = None) -> list[bytes]:
+    """``count`` chunks of the bundled data, spread over it, or those ``drawn`` of the 8
+    that `gencomp evaluate` draws by default (seed 0); cut to ``size`` bytes."""
     name, mapping = KINDS[kind]
     data = next(m for m in bundled_data() if m.name == name)
-    step = max(1, len(data.chunks) // (count + 1))
-    picked = [data.chunks.read(int(data.chunks.numbers[step * (i + 1)]))[:size] for i in range(count)]
+    if drawn is not None:
+        numbers = select(data, count=8).chunks.numbers
+        picked = [data.chunks.read(int(numbers[i]))[:size] for i in drawn]
+    else:
+        step = max(1, len(data.chunks) // (count + 1))
+        picked = [data.chunks.read(int(data.chunks.numbers[step * (i + 1)]))[:size] for i in range(count)]
     return [modalities.to_7bit(c) for c in picked] if mapping == "7-bit" else picked
 
 
@@ -62,6 +68,7 @@ def main() -> None:
     parser.add_argument("--bytes", type=int, default=1024, help="bytes per chunk (at most 2048)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice; 1 where other work shares the cores)")
     parser.add_argument("--walks", type=int, default=llm_scoring.WALKS, help="the batched path's walks")
+    parser.add_argument("--drawn", help="chunks (e.g. 0,2) of the 8 `evaluate` draws by default, instead of --chunks")
     parser.add_argument("--budget", type=float, default=llm_scoring.EXACT_BUDGET,
                         help="sequences lacked per byte past which a chunk goes step by step (inf: always batch)")
     parser.add_argument("--no-step", dest="step", action="store_false", help="skip the step-by-step path")
@@ -74,7 +81,7 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality; {args.walks} walks")
     print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'base B/s':>9} {'vs step':>8} {'vs base':>8} {'size diff':>9} {'bits diff':>9}")
     for kind in args.modality or list(KINDS):
-        chunks = chunks_of(kind, args.chunks, args.bytes)
+        chunks = chunks_of(kind, args.chunks, args.bytes, [int(i) for i in args.drawn.split(",")] if args.drawn else None)
         seconds = {"batched": 0.0, "step": 0.0, "base": 0.0}
         size = {"batched": 0, "step": 0}
         bits = {"batched": 0.0, "step": 0.0}
