@@ -277,12 +277,12 @@ def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance 
         for walk_number in range(1, walks):
             walk = _Walk(predictor, passes)
             coded = coding.encode_chunk(walk, chunk)
+            if walk_number == 1 and len(walk.missing) > EXACT_BUDGET * len(chunk):
+                return coding.encode_chunk(predictor, chunk, advance)
             exact = not walk.missing
             wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
             if exact or not wanted:
                 break
-            if walk_number == 1 and len(walk.missing) > EXACT_BUDGET * len(chunk):
-                return coding.encode_chunk(predictor, chunk, advance)
             passes.run(wanted)
         if not exact:
             try:
