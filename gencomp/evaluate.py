@@ -233,7 +233,8 @@ def mappings(predictor: Predictor, modality: str) -> list[str]:
 def code_chunk(predictor: Predictor, chunk: bytes, advance: Advance | None = None) -> coding.CodedChunk:
     """Arithmetic-code one chunk for its rate. Every predictor chunk of the table is coded
     here, in this process and in the workers, so a faster scorer for a kind of predictor
-    has one place to go: a language model scores the known bytes in batched passes."""
+    has one place to go: a language model scores the known bytes in batched passes where
+    its beam stays narrow (the same code as step by step, faster)."""
     if is_language_model(predictor):
         from gencomp.llm import scoring as llm_scoring  # imports torch
 
