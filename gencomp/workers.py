@@ -15,6 +15,8 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
@@ -76,7 +78,8 @@ def in_processes(
 
     def submit(count: int) -> None:
         for i, args in itertools.islice(items, count):
-            pending[pool.submit(_run, task, *args)] = i
+            with _ctrl_c_held():  # submit may spawn a worker
+                pending[pool.submit(_run, task, *args)] = i
 
     try:
         submit(2 * workers)
@@ -90,6 +93,21 @@ def in_processes(
         _stop(pool)
         raise
     pool.shutdown()
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold SIGINT back while a worker may be spawned: the worker inherits the blocked
+    signal until it ignores it (``_start_worker``), so a Ctrl-C sent to the process group
+    cannot end it with a traceback while it starts; here it arrives once released."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
