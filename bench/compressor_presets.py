@@ -10,8 +10,9 @@ other benches (one version, several settings) cannot. Unpack the earlier version
 
 For each pair OLD=NEW (specs for the baseline and for this tree) and each modality, both
 predictors are called in turn on the same contexts of held-out chunks (those of
-bench/compressor_xent.py): every --stride-th byte, or with --walk the coder's walk (4 runs
-of 32 consecutive bytes a chunk, where what one call scored is reused by the next). Prints
+bench/compressor_xent.py): every --stride-th byte; with --walk 4 runs of 32 consecutive
+bytes a chunk, where what one call scored is reused by the next; with --whole every byte
+from the chunk's start, the coder's walk (what `adapt` learns from needs it). Prints
 the speed ratio NEW/OLD and, for equal specs, whether the distributions were bit-identical.
 """
 
@@ -44,7 +45,9 @@ def baseline_predictors(folder: Path, specs: list[str]) -> list:
             del sys.modules[name]
 
 
-def positions(chunk: bytes, stride: int, walk: bool) -> list[int]:
+def positions(chunk: bytes, stride: int, walk: bool, whole: bool) -> list[int]:
+    if whole:
+        return list(range(len(chunk)))
     if walk:
         return [t for start in WALK_STARTS for t in range(start, min(start + WALK_LENGTH, len(chunk)))]
     return list(range(0, len(chunk), stride))
@@ -58,6 +61,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=2, help="held-out chunks per modality")
     parser.add_argument("--stride", type=int, default=16, help="predict every stride-th byte")
     parser.add_argument("--walk", action="store_true", help="runs of consecutive bytes instead of a stride")
+    parser.add_argument("--whole", action="store_true", help="every byte from each chunk's start (the coder's walk)")
     args = parser.parse_args()
     pairs = [pair.split("=", 1) for pair in args.pair]
     olds = baseline_predictors(args.baseline, [old for old, _ in pairs])
@@ -65,14 +69,14 @@ def main() -> None:
     import gencomp
     from compressor_xent import held_out_chunks
 
-    where = "walks of 32 bytes" if args.walk else f"every {args.stride}th byte"
+    where = "whole chunks" if args.whole else "walks of 32 bytes" if args.walk else f"every {args.stride}th byte"
     for modality in args.modality or ["text", "image", "audio"]:
         data = held_out_chunks(modality, args.chunks)
         for (old_spec, new_spec), old in zip(pairs, olds):
             new = gencomp.load_predictor(new_spec)
             seconds, identical, calls = [0.0, 0.0], True, 0
             for chunk in data:
-                for t in positions(chunk, args.stride, args.walk):
+                for t in positions(chunk, args.stride, args.walk, args.whole):
                     results = [np.empty(0), np.empty(0)]
                     for i in (calls % 2, 1 - calls % 2):  # who goes first alternates
                         start = time.perf_counter()

@@ -106,13 +106,15 @@ def parse_weights(text: str, count: int) -> np.ndarray:
 
 def node_logits(logprobs: np.ndarray) -> np.ndarray:
     """stretch(p(bit = 1)) at each of the 255 nodes, heap order (node n has children 2n,
-    2n + 1; leaves 256..511 are the bytes): ln mass(right) − ln mass(left)."""
-    mass = np.empty(2 * ALPHABET)
-    mass[ALPHABET:] = logprobs
+    2n + 1; leaves 256..511 are the bytes): ln mass(right) − ln mass(left). Over the last
+    axis, so that several distributions go in one call."""
+    logprobs = np.asarray(logprobs)
+    mass = np.empty(logprobs.shape[:-1] + (2 * ALPHABET,))
+    mass[..., ALPHABET:] = logprobs
     for level in range(DEPTH - 1, -1, -1):
         lo, hi = 1 << level, 2 << level
-        mass[lo:hi] = np.logaddexp(mass[2 * lo : 2 * hi : 2], mass[2 * lo + 1 : 2 * hi : 2])
-    return mass[3::2] - mass[2::2]  # node n at index n - 1
+        mass[..., lo:hi] = np.logaddexp(mass[..., 2 * lo : 2 * hi : 2], mass[..., 2 * lo + 1 : 2 * hi : 2])
+    return mass[..., 3::2] - mass[..., 2::2]  # node n at index n - 1
 
 
 def leaf_logprobs(logits: np.ndarray) -> np.ndarray:
@@ -126,12 +128,14 @@ def leaf_logprobs(logits: np.ndarray) -> np.ndarray:
     return logp[ALPHABET:]
 
 
-def path(byte: int) -> tuple[np.ndarray, np.ndarray]:
-    """The node indices (0-based) a byte passes and the bit it takes at each."""
-    leaf = ALPHABET + byte
-    nodes = np.array([(leaf >> (DEPTH - d)) - 1 for d in range(DEPTH)])
-    bits = np.array([(leaf >> (DEPTH - 1 - d)) & 1 for d in range(DEPTH)], dtype=np.float64)
-    return nodes, bits
+def _paths() -> tuple[np.ndarray, np.ndarray]:
+    """For every byte, the node indices (0-based) it passes and the bit it takes at each."""
+    leaves = ALPHABET + np.arange(ALPHABET)[:, None]
+    depths = np.arange(DEPTH)[None, :]
+    return (leaves >> (DEPTH - depths)) - 1, ((leaves >> (DEPTH - 1 - depths)) & 1).astype(np.float64)
+
+
+PATH_NODES, PATH_BITS = _paths()  # (256, 8) each
 
 
 # ---------------------------------------------------------------------------- predictor
@@ -249,7 +253,7 @@ class Mixture:
         """The experts' distributions for ``context`` and their Bayesian mixture."""
         state = self._state
         parts = np.stack([c.logprobs(context) for c in self.components])
-        state.stretched = np.clip(np.stack([node_logits(p) for p in parts]), -STRETCH_LIMIT, STRETCH_LIMIT)
+        state.stretched = np.clip(node_logits(parts), -STRETCH_LIMIT, STRETCH_LIMIT)
         mixed = np.einsum("nk,kn->n", state.mixer[WEIGHT_SET], state.stretched)
         state.experts = np.vstack([parts, normalize(leaf_logprobs(mixed))[None, :]])
         state.result = normalize(np.logaddexp.reduce(state.experts + state.log_prior[:, None], axis=0))
@@ -259,7 +263,7 @@ class Mixture:
         """Move both layers' weights by how well each predicted ``byte``."""
         state = self._state
         assert state.experts is not None and state.stretched is not None, "learn needs a prediction"
-        nodes, bits = path(byte)
+        nodes, bits = PATH_NODES[byte], PATH_BITS[byte]
         inputs = state.stretched[:, nodes].T  # (8, K)
         rows = WEIGHT_SET[nodes]
         z = np.einsum("dk,dk->d", state.mixer[rows], inputs)

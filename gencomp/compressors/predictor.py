@@ -54,6 +54,8 @@ ADAPT_SCALES = (0.5, 0.75, 1.0, 1.25)
 
 def _log_mean(logprobs: list[np.ndarray]) -> np.ndarray:
     """The log of the mean of the distributions given as log-probabilities."""
+    if len(logprobs) == 1:
+        return logprobs[0]
     return np.logaddexp.reduce(logprobs, axis=0) - math.log(len(logprobs))
 
 
