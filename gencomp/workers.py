@@ -15,12 +15,11 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Iterable, Iterator
 
 from gencomp.predictor import Predictor
+from gencomp.signals import ctrl_c_deferred, ctrl_c_held
 from gencomp.spec import load_predictor
 
 # Maps task(predictor, *arguments[i]) over the items in `workers` workers, yielding (i, result)
@@ -78,7 +77,7 @@ def in_processes(
 
     def submit(count: int) -> None:
         for i, args in itertools.islice(items, count):
-            with _ctrl_c_held():  # submit may spawn a worker
+            with ctrl_c_deferred(), ctrl_c_held():  # submit may spawn a worker and start a thread
                 pending[pool.submit(_run, task, *args)] = i
 
     try:
@@ -93,21 +92,6 @@ def in_processes(
         _stop(pool)
         raise
     pool.shutdown()
-
-
-@contextmanager
-def _ctrl_c_held() -> Iterator[None]:
-    """Hold SIGINT back while a worker may be spawned: the worker inherits the blocked
-    signal until it ignores it (``_start_worker``), so a Ctrl-C sent to the process group
-    cannot end it with a traceback while it starts; here it arrives once released."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -66,7 +66,7 @@ def running(pid: int) -> bool:
 
 @pytest.fixture(scope="module")
 def original() -> bytes:
-    return text_corpus().data[40_000:41_200]
+    return text_corpus().data[40_000:46_000]  # 20 chunks: seconds of decoding to interrupt
 
 
 @pytest.fixture(scope="module")

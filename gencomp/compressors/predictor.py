@@ -27,6 +27,7 @@ from gencomp.compressors.lookahead import continuations, marginalise
 from gencomp.compressors.refinements import Refinements
 from gencomp.mixture import METHOD_VERSION as MIX_VERSION, Experts, Mixture
 from gencomp.predictor import DEFAULT_CONTEXT_WINDOW, crop, from_code_lengths, normalize
+from gencomp.signals import ctrl_c_deferred
 from gencomp.spec import family, format_spec
 
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
@@ -225,6 +226,7 @@ class CompressorPredictor:
         if self._threads is None:
             self._threads = ThreadPoolExecutor(_WORKERS, thread_name_prefix=self.name)
         step = -(-len(items) // _WORKERS)
-        parts = [items[i : i + step] for i in range(0, len(items), step)]
-        lengths = [n for chunk in self._threads.map(work, parts) for n in chunk]
+        with ctrl_c_deferred():  # submit may start a thread (gencomp.signals says why)
+            parts = [self._threads.submit(work, items[i : i + step]) for i in range(0, len(items), step)]
+        lengths = [n for part in parts for n in part.result()]
         return np.array(lengths, dtype=np.int64)
