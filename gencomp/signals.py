@@ -2,8 +2,9 @@
 
 A KeyboardInterrupt raised inside ``Thread.start()`` leaves a ThreadPoolExecutor's thread
 running but unknown to the executor, so nothing tells it to stop and Python's exit waits
-for it forever (seen in CI: an interrupted `gencomp sample` that never ended). A worker
-process spawned with SIGINT unblocked can die with a traceback before it ignores SIGINT.
+for it forever (reproduced by raising it there; a race of a few microseconds, wider on a
+loaded machine). A worker process spawned with SIGINT unblocked can die with a traceback
+before it ignores SIGINT (seen in CI).
 """
 
 from __future__ import annotations

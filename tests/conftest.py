@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from gencomp import datasets
+
+# A shell starts a background job (`make test &`) with SIGINT ignored, and the commands
+# the tests start would inherit that: the tests' Ctrl-C would then do nothing (a sample
+# never ended, a decompress finished) and they would fail on the run, not on gencomp.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
