@@ -5,8 +5,10 @@ so that other load on the machine hits both alike; medians are printed):
 - ``gencomp.sample(predictor, prompt, n, seed=…)`` at temperature 1: it uses
   ``LLMPredictor.sample_next``, the branch drawn first, so a model step only where a
   token ends;
-- ``gencomp.sample`` with the knobs (default T=0.8, top-p 0.95): the full ``logprobs``
-  every byte, warped;
+- ``gencomp.sample`` with the knobs (default T=0.8, top-p 0.95), which ``sample_next``
+  applies to the model's tokens as ``generate()`` does, and, for comparison, the knobs on
+  bytes (the full ``logprobs`` every byte, warped: what any predictor without its own
+  draw gets, and what the LLM did before 0.3);
 - ``model.generate(do_sample=True)`` until its tokens decode to at least n bytes
   (special tokens suppressed, so that both write text), at T=1 and with the same knobs.
 Then the time of one model step (one token on a KV cache of the prompt's length), the
@@ -32,12 +34,26 @@ from gencomp.llm.predictor import LLMPredictor
 from gencomp.llm.step import TransformersSteps, new_steps
 
 
-def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int, **knobs: float) -> tuple[float, int]:
-    """(seconds, model steps) for ``gencomp.sample`` with a fresh beam: at its defaults it
-    uses ``LLMPredictor.sample_next`` (the branch drawn first), with knobs ``logprobs``."""
+class ByteLevel:
+    """The predictor without its own draw: ``gencomp.sample`` warps ``logprobs``."""
+
+    def __init__(self, predictor: LLMPredictor) -> None:
+        self.predictor, self.context_window = predictor, predictor.context_window
+
+    def logprobs(self, context: bytes):
+        return self.predictor.logprobs(context)
+
+    @property
+    def model_steps(self) -> int:
+        return self.predictor.model_steps
+
+
+def sample_bytes(predictor: LLMPredictor, prompt: bytes, n: int, seed: int, byte_level: bool = False, **knobs: float) -> tuple[float, int]:
+    """(seconds, model steps) for ``gencomp.sample`` with a fresh beam, through
+    ``LLMPredictor.sample_next`` (the branch drawn first) or, ``byte_level``, ``logprobs``."""
     fresh = LLMPredictor(loaded=predictor.loaded, context_window=predictor.context_window, threads=predictor.threads)
     start = time.perf_counter()
-    out = bytes(gencomp.sample(fresh, prompt, n, seed=seed, **knobs))
+    out = bytes(gencomp.sample(ByteLevel(fresh) if byte_level else fresh, prompt, n, seed=seed, **knobs))
     assert len(out) == n
     return time.perf_counter() - start, fresh.model_steps
 
@@ -126,15 +142,17 @@ def main() -> None:
             ("generate T=1", generate_bytes, {}),
             ("gencomp.sample knobs", sample_bytes, knobs),
             ("generate knobs", generate_bytes, knobs),
+            ("byte-level knobs", sample_bytes, {**knobs, "byte_level": True}),
         ):
             seconds, steps = run(predictor, prompt, n, seed, **options)
             runs.setdefault(name, []).append(n / seconds)
-            unit = "model steps" if name.startswith("gencomp") else "tokens"
+            unit = "tokens" if name.startswith("generate") else "model steps"
             print(f"  round {seed}: {name:21} {n / seconds:6.1f} B/s ({steps / n:.3f} {unit}/B)", flush=True)
     rate = {name: statistics.median(values) for name, values in runs.items()}
     for kind in ("T=1", "knobs"):
         ours, theirs = rate[f"gencomp.sample {kind}"], rate[f"generate {kind}"]
         print(f"{kind:5}: gencomp.sample {ours:.1f} B/s, generate {theirs:.1f} B/s: {ours / theirs:.2f}x generate")
+    print(f"knobs on bytes: {rate['byte-level knobs']:.1f} B/s: {rate['byte-level knobs'] / rate['generate knobs']:.2f}x generate")
 
     ours, theirs = step_seconds(predictor, prompt)
     weights = sum(p.numel() * p.element_size() for p in predictor.model.parameters())

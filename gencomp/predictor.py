@@ -32,9 +32,10 @@ class Predictor(Protocol):
     names everything else the numbers depend on (codec library version, hash of model
     weights), so that a decoder can refuse a predictor that would decode differently.
 
-    Optional: ``sample_next(context, rng) -> int`` draws the next byte from the same
-    distribution (temperature 1, no truncation) more cheaply than ``logprobs`` would;
-    :func:`gencomp.sample` uses it when present.
+    Optional: ``sample_next(context, rng, temperature, top_k, top_p) -> int`` draws the
+    next byte more cheaply than ``logprobs`` would, from the same distribution with the
+    knobs at (1, 0, 1), else with the knobs applied to the predictor's own units (a
+    language model's tokens); :func:`gencomp.sample` uses it when present.
     """
 
     spec: str

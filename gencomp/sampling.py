@@ -2,6 +2,8 @@
 
 Order as in ``generate()``: scale by temperature, keep the top-k, keep the top-p nucleus,
 then draw. ``temperature=0`` is greedy (the most likely byte; ties go to the lowest byte).
+The knobs act on bytes, except for a predictor with its own ``sample_next`` (a language
+model), which applies them to its tokens as ``generate()`` does.
 """
 
 from __future__ import annotations
@@ -74,15 +76,15 @@ def sample(
         raise ValueError(f"length must be >= 0, got {length}")
     check_sampling(temperature, top_k, top_p)
     rng = np.random.default_rng(seed)
-    # Untruncated sampling at T=1 may use the predictor's own draw (a language model
-    # then pays a model step only when the drawn byte ends a token, as generate() does).
-    plain = temperature == 1 and top_k == 0 and top_p == 1
-    own_draw = getattr(predictor, "sample_next", None) if plain else None
+    # A predictor's own draw, where it has one: a language model then pays a model step
+    # only when the drawn byte ends a token, and applies the knobs to its tokens, as
+    # generate() does.
+    own_draw = getattr(predictor, "sample_next", None)
     context = bytearray(prompt)
     for _ in range(length):
         window = crop(context, predictor.context_window)
         if own_draw is not None:
-            byte = own_draw(window, rng)
+            byte = own_draw(window, rng, temperature, top_k, top_p)
         else:
             byte = draw(warp(predictor.logprobs(window), temperature, top_k, top_p), rng)
         context.append(byte)

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 import gencomp
 from gencomp.llm import loading as llm_loading
@@ -133,6 +134,31 @@ def test_branch_first_sampling_reproduces_and_reads_as_text(fresh, prose: bytes)
     one = draw(3)
     assert one == draw(3)
     assert sum(32 <= b < 127 for b in one) >= 20  # English prose goes on as text
+
+
+@torch.inference_mode()
+@pytest.mark.parametrize("knobs", [{"temperature": 0}, {"temperature": 3.0, "top_k": 1}], ids=["T=0", "T=3,top-k=1"])
+def test_greedy_sampling_follows_generates_greedy_tokens(fresh, prose: bytes, knobs: dict) -> None:
+    """The knobs act on tokens, as in generate(): greedy bytes (or top-k 1 after any
+    temperature) are those of the tokens transformers' own greedy decoding picks, special
+    tokens suppressed (they have no bytes)."""
+    predictor = fresh()
+    prompt = prose[:200]
+    ours = bytes(gencomp.sample(predictor, prompt, 40, seed=0, **knobs))
+    vocab = predictor.vocab
+    ids = torch.tensor([[predictor.bos, *vocab.encode(prompt)]])
+    specials = [i for i, b in enumerate(vocab.token_bytes) if b is None]
+    out = predictor.model.generate(
+        ids, attention_mask=torch.ones_like(ids), do_sample=False, max_new_tokens=20, suppress_tokens=specials, pad_token_id=predictor.bos
+    )
+    theirs = b"".join(vocab.token_bytes[t] for t in out[0, ids.shape[1] :].tolist())
+    assert len(theirs) >= 40 and ours == theirs[:40]
+
+
+def test_logprobs_after_knob_sampling_are_the_models_own(fresh, prose: bytes) -> None:
+    predictor, prompt = fresh(), prose[:120]
+    assert len(bytes(gencomp.sample(predictor, prompt, 8, seed=5, temperature=0.7, top_p=0.9))) == 8
+    assert np.array_equal(predictor.logprobs(prompt), fresh().logprobs(prompt))
 
 
 # ------------------------------------------------------------------ loading and errors

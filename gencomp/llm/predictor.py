@@ -35,6 +35,7 @@ import math
 import numpy as np
 import torch
 import transformers
+from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
 
 from gencomp.llm.beam import Hypothesis, Node
 from gencomp.llm.vocabulary import ByteVocab
@@ -48,6 +49,7 @@ FLOOR = 2.0**-12  # weight of the uniform distribution mixed in
 STEP_MIN = 0.001  # beam mass below which a new token sequence is scored without a model step
 SAMPLE_STEP_MIN = 0.05  # the same for sample_next, where proxies only shape later weights
 MAX_WALK = 64  # bytes: a longer extension of the context anchors afresh instead
+PLAIN = (1.0, 0, 1.0)  # sampling knobs (temperature, top-k, top-p) that change nothing
 
 
 class LLMPredictor:
@@ -91,6 +93,8 @@ class LLMPredictor:
         self._seen = b""  # bytes the beam has consumed since its anchor
         self._context = b""  # the last call's (cropped) context
         self._result: np.ndarray | None = None
+        self._knobs = PLAIN  # what the tree's next-token probabilities are warped by
+        self._warp: LogitsProcessorList | None = None
 
     @property
     def model_steps(self) -> int:
@@ -131,26 +135,37 @@ class LLMPredictor:
     # ------------------------------------------------------------------ Predictor
 
     def logprobs(self, context: bytes) -> np.ndarray:
+        self._use_knobs(PLAIN)
         x = crop(bytes(context), self.context_window)
         if self._result is None or x != self._context:
             self._advance(x, lazy=False)
             self._result = self._distribution()
         return self._result.copy()
 
-    def sample_next(self, context: bytes, rng: np.random.Generator) -> int:
-        """Draw the next byte at temperature 1 without truncation, paying a model step only
-        when the draw ends a token: the branch (which hypothesis; goes on or ends) is
-        drawn first, then the byte. For the hypotheses above ``SAMPLE_STEP_MIN`` of the
-        beam the draw is exactly distributed as ``logprobs`` with every token end
-        computed; lighter ones, and token ends that were not drawn (in the beam's weight
-        update), use the proxy first-byte distribution. Three uniforms per byte."""
+    def sample_next(
+        self, context: bytes, rng: np.random.Generator, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0
+    ) -> int:
+        """Draw the next byte, paying a model step only when the draw ends a token: the
+        branch (which hypothesis; goes on or ends) is drawn first, then the byte. For the
+        hypotheses above ``SAMPLE_STEP_MIN`` of the beam the draw is exactly distributed as
+        ``logprobs`` with every token end computed; lighter ones, and token ends that were
+        not drawn (in the beam's weight update), use the proxy first-byte distribution.
+        Three uniforms per byte.
+
+        The knobs act on the model's next-token distributions, as in ``generate()`` (its
+        own warpers, after the special tokens are removed; ``temperature=0`` is greedy):
+        bytes are then drawn from the warped model, without the floor."""
+        self._use_knobs((temperature, top_k, top_p))
         x = crop(bytes(context), self.context_window)
         if self._result is None or x != self._context:
             self._advance(x, lazy=True)
         self._result = None  # the distribution of this context is not computed
         weights = self._fill_cases(lazy=True)
+        if self._warp is not None and not any(h.ends > 0.0 or h.goes_on.any() for h in self._beam):
+            self._anchor(x)  # every tokenisation left was cut by the knobs: commit to the tokens
+            weights = self._fill_cases(lazy=True)
         u, v = rng.random(), rng.random()
-        if u < FLOOR:
+        if u < FLOOR and self._warp is None:
             return min(int(v * ALPHABET), ALPHABET - 1)
         parts = [w * h.goes_on for h, w in zip(self._beam, weights)]
         ends = np.array([w * h.ends for h, w in zip(self._beam, weights)])
@@ -165,6 +180,21 @@ class LLMPredictor:
             h.after = h.end_node.first
             cdf = np.cumsum(h.after)
         return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), ALPHABET - 1)
+
+    def _use_knobs(self, knobs: tuple[float, int, float]) -> None:
+        """Warp the next-token distributions by ``knobs`` from now on; a change drops the
+        probabilities computed under the old ones (the keys and values stay)."""
+        if knobs == self._knobs:
+            return
+        temperature, top_k, top_p = knobs
+        if temperature == 0:  # greedy
+            temperature, top_k = 1.0, 1
+        warpers = [TemperatureLogitsWarper(temperature)] if temperature != 1.0 else []
+        warpers += [TopKLogitsWarper(top_k)] if top_k > 0 else []
+        warpers += [TopPLogitsWarper(top_p)] if top_p < 1.0 else []
+        self._knobs, self._warp = knobs, LogitsProcessorList(warpers) if warpers else None
+        self._root.p = self._root.first = None
+        self._beam, self._result = [], None
 
     def _advance(self, x: bytes, lazy: bool) -> None:
         """Bring the beam to context ``x``: walk the new bytes, or anchor afresh."""
@@ -202,7 +232,8 @@ class LLMPredictor:
             ids = self.vocab.encode(x)
         self._ensure(self._root)  # its own one-token step, whatever follows
         last = self.vocab.token_bytes[ids[-1]] if ids else None
-        if last and x[-1] not in self.vocab.escapes:  # the last token stays pending
+        # the last token stays pending; under knobs the tokens are the context's, as for generate()
+        if last and x[-1] not in self.vocab.escapes and self._warp is None:
             node, pending = self._extend(self._root, ids[:-1]), last
         else:
             node, pending = self._extend(self._root, ids), b""
@@ -238,6 +269,9 @@ class LLMPredictor:
                     h.probs, h.first = h.node.p, h.node.first
                 on, end = ByteVocab.masses(h.probs, h.split)
                 total = on.sum() + end
+                if total == 0.0:  # only under knobs: they cut every token this one allows
+                    h.goes_on, h.ends = on, 0.0
+                    continue
                 h.goes_on = on / total
                 h.ends = end / total
                 if end > 0.0:
@@ -327,7 +361,10 @@ class LLMPredictor:
                 self._set_probs(node, logits)
 
     def _set_probs(self, node: Node, logits: torch.Tensor) -> None:
-        probs = torch.softmax(logits.double(), dim=-1).cpu().numpy()
-        node.p = probs[self.vocab.order]
+        if self._warp is None:
+            node.p = torch.softmax(logits.double(), dim=-1).cpu().numpy()[self.vocab.order]
+        else:  # the special tokens (no bytes) out first, as generate() would suppress them
+            scores = logits.double().cpu()[torch.from_numpy(self.vocab.order)]
+            node.p = torch.softmax(self._warp(None, scores[None])[0], dim=-1).numpy()
         first, _ = ByteVocab.masses(node.p, self.vocab.root)
         node.first = first / first.sum()
