@@ -119,12 +119,13 @@ def node_logits(logprobs: np.ndarray) -> np.ndarray:
 
 def leaf_logprobs(logits: np.ndarray) -> np.ndarray:
     """The byte distribution whose node logits are ``logits`` (inverse of :func:`node_logits`)."""
+    zero_bit = -np.logaddexp(0.0, logits)  # ln σ(−z) at every node, in one call
+    one_bit = -np.logaddexp(0.0, -logits)  # ln σ(z)
     logp = np.zeros(2 * ALPHABET)
     for level in range(DEPTH):
         lo, hi = 1 << level, 2 << level
-        z = logits[lo - 1 : hi - 1]
-        logp[2 * lo : 2 * hi : 2] = logp[lo:hi] - np.logaddexp(0.0, z)  # bit 0: σ(−z)
-        logp[2 * lo + 1 : 2 * hi : 2] = logp[lo:hi] - np.logaddexp(0.0, -z)  # bit 1: σ(z)
+        logp[2 * lo : 2 * hi : 2] = logp[lo:hi] + zero_bit[lo - 1 : hi - 1]
+        logp[2 * lo + 1 : 2 * hi : 2] = logp[lo:hi] + one_bit[lo - 1 : hi - 1]
     return logp[ALPHABET:]
 
 

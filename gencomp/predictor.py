@@ -46,10 +46,13 @@ class Predictor(Protocol):
 
 
 def normalize(logits: np.ndarray) -> np.ndarray:
-    """Shift natural-log scores so that they sum to one in probability (float64)."""
+    """Shift natural-log scores so that they sum to one in probability (float64), along
+    the last axis. The logarithm is Python's, not numpy's vectorised one (which may round
+    differently): coded files depend on these floats."""
     logits = np.asarray(logits, dtype=np.float64)
-    top = logits.max()
-    return logits - (top + math.log(np.exp(logits - top).sum()))
+    top = logits.max(axis=-1, keepdims=True)
+    sums = np.exp(logits - top).sum(axis=-1, keepdims=True)
+    return logits - (top + np.array([math.log(total) for total in sums.flat]).reshape(sums.shape))
 
 
 def from_code_lengths(bits: np.ndarray) -> np.ndarray:

@@ -8,9 +8,11 @@ import zlib
 import numpy as np
 import pytest
 import zstandard
+from hypothesis import given
+from hypothesis import strategies as st
 
 import gencomp
-from gencomp import coding
+from gencomp import coding, datasets, modalities
 from gencomp.compressors.literals import CANDIDATES, PRIME_BYTES, prime
 from gencomp.compressors.deflate_bits import BitDeflate
 from gencomp.compressors.lookahead import continuations, marginalise, suggested_spans
@@ -99,6 +101,43 @@ def test_suggested_spans_follow_the_longest_then_latest_match():
     assert suggested_spans(b"xyzabab", 1, 5) == [b"ababa"]  # LZ77-style overlapping copy
     assert continuations(b"abcXabcYabc", 1, 3) == [b"Ya", b"Yab"]
     assert continuations(b"abcXabcYabc", 4, 1) == []
+
+
+def reference_spans(context: bytes, count: int, horizon: int) -> list[bytes]:
+    """suggested_spans by its definition, byte by byte: every earlier end of the last
+    byte, ranked by its suffix match (up to 64 bytes), then by recency; the LZ77 copy."""
+    n = len(context)
+
+    def match(end: int) -> int:
+        k = 0
+        while k < min(64, end + 1) and context[end - k] == context[n - 1 - k]:
+            k += 1
+        return k
+
+    spans: list[bytes] = []
+    for end in sorted((e for e in range(n - 1) if context[e] == context[-1]), key=lambda e: (-match(e), -e)):
+        out = bytearray(context)
+        for i in range(horizon):
+            out.append(out[end + 1 + i])
+        if bytes(out[n:]) not in spans and len(spans) < count:
+            spans.append(bytes(out[n:]))
+    return spans if count >= 1 and horizon >= 1 and n >= 2 else []
+
+
+@given(st.binary(max_size=160), st.sampled_from([2, 3, 256]), st.integers(1, 20), st.integers(1, 70))
+def test_suggested_spans_agree_with_their_definition(raw, alphabet, count, horizon):
+    context = bytes(b % alphabet for b in raw)  # small alphabets: long, repeated matches
+    assert suggested_spans(context, count, horizon) == reference_spans(context, count, horizon)
+
+
+def test_suggested_spans_agree_with_their_definition_on_real_audio():
+    """The bundled speech's first 2 KB (8-bit; silent runs, matches up to the 64-byte cap),
+    every 37th context."""
+    speech = modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
+    chunk = speech[:2048]
+    assert len(chunk) == 2048
+    for t in range(2, len(chunk), 37):
+        assert suggested_spans(chunk[:t], 16, 8) == reference_spans(chunk[:t], 16, 8)
 
 
 def test_ends_scores_the_shortest_and_the_whole_continuation_only():

@@ -31,6 +31,7 @@ from gencomp.predictor import ALPHABET, normalize
 
 LN2 = math.log(2.0)
 MAX_SUFFIX = 64  # bytes: longer suffix matches rank equal; bounds the search
+FIRST_COMPARED = 8  # bytes back compared for every match before the rest (_suffix_matches)
 
 
 def suggested_spans(context: bytes, count: int, horizon: int) -> list[bytes]:
@@ -42,32 +43,40 @@ def suggested_spans(context: bytes, count: int, horizon: int) -> list[bytes]:
     if count < 1 or horizon < 1 or n < 2:
         return []
     ends = np.flatnonzero(data[:-1] == data[-1])  # earlier positions of the last byte
-    lengths = np.ones(len(ends), dtype=np.int64)
-    alive = np.arange(len(ends))
-    for k in range(1, MAX_SUFFIX):
-        starts = ends[alive] - k
-        alive = alive[starts >= 0]
-        alive = alive[data[ends[alive] - k] == data[n - 1 - k]]
-        if len(alive) == 0:
-            break
-        lengths[alive] = k + 1
+    lengths = _suffix_matches(data, ends)
     order = np.lexsort((-ends, -lengths))  # longest suffix match, then most recent
-    spans: list[bytes] = []
-    for end in ends[order]:
-        span = _copy(context, int(end) + 1, horizon)
-        if span not in spans:
-            spans.append(span)
-            if len(spans) == count:
-                break
-    return spans
+    spans: dict[bytes, None] = {}
+    for start in (ends[order] + 1).tolist():
+        spans.setdefault(_copy(context, start, horizon))
+        if len(spans) == count:
+            break
+    return list(spans)
+
+
+def _suffix_matches(data: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """How many bytes (at most MAX_SUFFIX) the text ending at each of ``ends`` shares with
+    the text's end: the first FIRST_COMPARED bytes back for every end, the rest for the
+    ends that matched all of those. (Comparing a byte back at a time cost 14% of a
+    gzip:fast step on audio, whose long runs keep many ends matching.)"""
+    n = len(data)
+    lengths = np.zeros(len(ends), dtype=np.int64)
+    alive = np.arange(len(ends))
+    for back in (np.arange(min(FIRST_COMPARED, n)), np.arange(FIRST_COMPARED, min(MAX_SUFFIX, n))):
+        positions = ends[alive, None] - back  # the bytes this far back from each end
+        same = (positions >= 0) & (data[np.maximum(positions, 0)] == data[n - 1 - back])
+        run = np.where(same.all(axis=1), len(back), same.argmin(axis=1))
+        lengths[alive] += run
+        alive = alive[run == len(back)]
+        if not len(alive):
+            break
+    return lengths
 
 
 def _copy(context: bytes, start: int, length: int) -> bytes:
-    """``length`` bytes copied from ``start`` on, LZ77-style (the copy may overlap itself)."""
-    out = bytearray(context)
-    for i in range(length):
-        out.append(out[start + i])
-    return bytes(out[len(context) :])
+    """``length`` bytes copied from ``start`` on, LZ77-style: a copy that runs into the
+    bytes it writes repeats the ``len(context) - start`` bytes from ``start``."""
+    span = context[start : start + length]
+    return span if len(span) == length else (span * (length // len(span) + 1))[:length]
 
 
 def continuations(context: bytes, count: int, horizon: int, ends: bool = False) -> list[bytes]:

@@ -53,16 +53,15 @@ PRIME_WEIGHT = 0.5
 ADAPT_SCALES = (0.5, 0.75, 1.0, 1.25)
 
 
-def _log_mean(logprobs: list[np.ndarray]) -> np.ndarray:
-    """The log of the mean of the distributions given as log-probabilities."""
-    if len(logprobs) == 1:
-        return logprobs[0]
-    return np.logaddexp.reduce(logprobs, axis=0) - math.log(len(logprobs))
-
-
-def _sharpened(views: list[np.ndarray], factor: float) -> list[np.ndarray]:
-    """Each distribution raised to ``factor`` and renormalised (as given when it is 1)."""
-    return views if factor == 1 else [normalize(factor * view) for view in views]
+def _sharpened_means(views: list[np.ndarray], factors: np.ndarray) -> np.ndarray:
+    """For each of ``factors``, the log of the mean of the distributions ``views`` raised to
+    it and renormalised (a factor of 1 leaves them as given): one row per factor."""
+    stack = np.stack(views)
+    sharpened = normalize(factors[:, None, None] * stack)
+    sharpened[factors == 1] = stack
+    if len(views) == 1:
+        return sharpened[:, 0]
+    return np.logaddexp.reduce(sharpened, axis=1) - math.log(len(views))
 
 
 def naive_lengths(compress: Callable[[bytes], bytes], context: bytes) -> np.ndarray:
@@ -188,14 +187,12 @@ class CompressorPredictor:
         primed = []
         if refine.shuffled_views and 0 < len(context) < PRIMED_BELOW:
             primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(refine.shuffled_views)]
-        results = []
-        for exponent in exponents:
-            mixture = _log_mean(_sharpened(views, exponent / base))
-            if primed:
-                primed_mean = _log_mean(_sharpened(primed, exponent / base))
-                mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
-            results.append(normalize(mixture))
-        return results
+        factors = np.asarray(exponents, dtype=np.float64) / base
+        mixture = _sharpened_means(views, factors)
+        if primed:
+            primed_mean = _sharpened_means(primed, factors)
+            mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
+        return list(normalize(mixture))
 
     def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], exponent: float) -> np.ndarray:
         """The look-ahead distribution from one view of the context (an offset, or a primed
