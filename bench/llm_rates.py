@@ -13,7 +13,6 @@ rounding to whole bytes): evaluate's rates promise 0.5%.
     .venv/bin/python bench/llm_rates.py --threads 1                 # 1 chunk of 1024 bytes each
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --baseline --modality text
     .venv/bin/python bench/llm_rates.py --no-step                    # batched only
-    .venv/bin/python bench/llm_rates.py --budget inf --modality text # batched however wide the beam
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --drawn 0 --modality image   # as evaluate draws
 """
 
@@ -67,18 +66,14 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1, help="chunks per modality")
     parser.add_argument("--bytes", type=int, default=1024, help="bytes per chunk (at most 2048)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice; 1 where other work shares the cores)")
-    parser.add_argument("--walks", type=int, default=llm_scoring.WALKS, help="the batched path's walks")
     parser.add_argument("--drawn", help="chunks (e.g. 0,2) of the 8 `evaluate` draws by default, instead of --chunks")
-    parser.add_argument("--budget", type=float, default=llm_scoring.EXACT_BUDGET,
-                        help="sequences lacked per byte past which a chunk goes step by step (inf: always batch)")
     parser.add_argument("--no-step", dest="step", action="store_false", help="skip the step-by-step path")
     parser.add_argument("--baseline", action="store_true", help="also the step path on transformers' forward")
     args = parser.parse_args()
-    llm_scoring.EXACT_BUDGET = args.budget
     if args.threads:
         torch.set_num_threads(args.threads)
     predictor = LLMPredictor(threads=0)
-    print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality; {args.walks} walks")
+    print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality")
     print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'base B/s':>9} {'vs step':>8} {'vs base':>8} {'size diff':>9} {'bits diff':>9}")
     for kind in args.modality or list(KINDS):
         chunks = chunks_of(kind, args.chunks, args.bytes, [int(i) for i in args.drawn.split(",")] if args.drawn else None)
@@ -86,7 +81,7 @@ def main() -> None:
         size = {"batched": 0, "step": 0}
         bits = {"batched": 0.0, "step": 0.0}
         for chunk in chunks:
-            coded, s = timed(lambda: llm_scoring.encode_chunk(predictor, chunk, walks=args.walks))
+            coded, s = timed(lambda: llm_scoring.encode_chunk(predictor, chunk))
             seconds["batched"] += s
             size["batched"] += len(coded.data)
             bits["batched"] += coded.ideal_bits

@@ -6,21 +6,19 @@ together, and the beam then walks the bytes exactly as it does when coding:
 
 1. **The main line**: one forward pass over the chunk's own tokenisation gives the
    hidden state after every prefix of it, and keeps its keys and values.
-2. **A walk**: the beam walks the chunk as in coding. A token sequence it asks for that
-   no pass has computed is scored, for now, with the distribution of the main line where
-   the sequence's bytes end, when a main-line token ends there too (most such sequences
-   are another tokenisation of the same bytes), else with its nearest computed
-   ancestor's; the walk notes it with the share of the beam that asked.
-3. **Rounds**: the noted sequences asked for with at least ``ROUND_MIN`` of the beam run
-   together in one pass (each attending to the main line and its own ancestors), and the
-   beam walks again; ``WALKS - 1`` walks in all, fewer when one asks for nothing new.
-4. **The last walk** computes each sequence it still lacks there and then, so the code
-   is the step-by-step coder's, up to the rounding of batched products. A stand-in is
-   not safe even where few of the beam ask for it: it can raise a hypothesis that later
-   carries the beam (on random chunks of the bundled text, the code after 4 walks with
-   stand-ins differed by -2.8% to +1.3%). Where the first walk lacks more than
-   ``EXACT_BUDGET`` sequences per byte (a wide beam: most text, noisy image patches,
-   7-bit bytes) batching does not pay and the chunk is coded step by step.
+2. **The walk**: the beam walks the chunk as in coding, its model steps answered from the
+   passes. A token sequence it asks for that no pass has computed (another tokenisation
+   of the bytes, a token ending early) is computed there and then, so the code is the
+   step-by-step coder's, up to the rounding of batched products.
+3. **Speculation**: so that a miss does not cost a pass of its own, a speculative walk
+   first runs ahead from a copy of the beam for ``LOOKAHEAD`` bytes, standing in for what
+   it lacks with the main line's distribution where the sequence's bytes end (most such
+   sequences are another tokenisation of the same bytes), and everything it lacked runs in
+   one pass with the miss. Its stand-ins only choose what to compute: the walk's numbers
+   are all computed ones. (Stand-ins in the code itself moved random 2 KB text chunks by
+   up to 2.8%: a hypothesis they raise can carry the beam later.) Speculated sequences
+   more than ``SPECULATION_DEPTH`` tokens past anything computed are left out: in a wide
+   beam (7-bit image bytes) the stand-ins keep whole chains alive that the real beam drops.
 
 Files are still coded step by step, which a decoder can repeat; this is for rates.
 Batched passes run on the fused Llama step (``gencomp.llm.step``); a model without it
@@ -37,7 +35,7 @@ import numpy as np
 import torch
 
 from gencomp import coding
-from gencomp.llm.beam import Node
+from gencomp.llm.beam import Hypothesis, Node
 from gencomp.llm.predictor import LLMPredictor
 from gencomp.llm.loading import torch_threads
 from gencomp.llm.step import LlamaSteps, supports_fused
@@ -49,18 +47,13 @@ QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
 # 11 sequences per main-line token (measured on noisy image patches); reserved, not
 # touched, so memory grows only with what is computed, and the cache is rarely copied
 CACHE_PER_TOKEN = 16
-ROUND_MIN = 0.02  # share of the beam from which a stood-in sequence runs in the next round
-WALKS = 4  # walks at most (see bench/README.md for the rate each adds)
-# Sequences a walk stood in for, per byte of the chunk, past which the chunk is coded step
-# by step: the last walk computes each one in a pass of its own (about 3x a model step),
-# and where the first walk lacks more, the rounds did not bring it under this on any
-# chunk measured (bench/README.md: random text chunks lack 0.4-0.7 per byte, some image
-# and audio chunks none).
-EXACT_BUDGET = 0.1
+# Measured on evaluate's first text chunk (2 KB, 1 thread, bench/llm_rates.py): a miss
+# speculated 64 bytes ahead took 52 passes and 2,548 rows where 32 bytes took 82 and 2,439
+# and 16 took 142; every lacked sequence kept, wide image chunks ran 72,681 rows (5 B/s),
+# kept up to 3 tokens past computed ones 6,560 rows a KB (12 B/s, the step path's 10).
+LOOKAHEAD = 64  # bytes a speculative walk runs ahead of a miss
+SPECULATION_DEPTH = 4  # tokens past the computed ones a speculated sequence may be
 
-
-class _TooWide(Exception):
-    """The last walk lacks more sequences than its budget."""
 
 Key = tuple[int, ...]  # a token sequence, start token first
 
@@ -199,16 +192,11 @@ class _Passes:
 
 class _Walk(LLMPredictor):
     """The predictor's beam over a known chunk, its model steps answered from ``passes``;
-    a sequence they lack is stood in for (see the module docstring) and noted in
-    ``missing`` with the largest share of the beam that asked for it."""
+    subclasses say what a sequence the passes lack gets (:meth:`_lacking`)."""
 
-    def __init__(self, predictor: LLMPredictor, passes: _Passes, budget: float | None = None) -> None:
+    def __init__(self, predictor: LLMPredictor, passes: _Passes, chunk: bytes) -> None:
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
-        self.passes = passes
-        # the last walk computes what it lacks there and then, up to ``budget`` sequences
-        self.budget = budget
-        self.computed = 0
-        self.missing: dict[Key, float] = {}
+        self.predictor, self.passes, self.chunk = predictor, passes, chunk
         # id(node) -> (node, its tokens, the slot that scores it); the node is kept so
         # that its id is not reused
         self._located: dict[int, tuple[Node, Key, int]] = {}
@@ -218,33 +206,13 @@ class _Walk(LLMPredictor):
             return
         key, where = self._locate(node)
         if key not in self.passes.slots:
-            end, share = self._asked_by(node)
-            if self.budget is not None:
-                self.computed += 1
-                if self.computed > self.budget:
-                    raise _TooWide
-                self.passes.run([key])
-                where = self.passes.slots[key]
-            else:
-                self.missing[key] = max(share, self.missing.get(key, 0.0))
-                where = self.passes.boundaries.get(end, where)
+            where = self._lacking(node, key, where)
         self._set_probs(node, self.passes.logits(where))
 
-    def _asked_by(self, node: Node) -> tuple[int, float]:
-        """Where the bytes of ``node`` end and the share of the beam that asks for it (the
-        hypothesis whose tokens it is, or whose pending token it ends); a beam starting
-        afresh (a restart) asks with all its weight at the bytes seen."""
-        if not self._beam:
-            return len(self._seen), 1.0
-        logw = np.array([h.logw for h in self._beam])
-        weights = np.exp(logw - logw.max())
-        weights /= weights.sum()
-        for h, weight in zip(self._beam, weights):
-            if node is h.node:
-                return len(self._seen) - len(h.pending), weight
-            if node is h.end_node:
-                return len(self._seen), weight * h.ends
-        return len(self._seen), 1.0
+    def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
+        """The slot whose distribution ``node`` (tokens ``key``, not computed) gets;
+        ``ancestor`` is its nearest computed ancestor's."""
+        raise NotImplementedError
 
     def _locate(self, node: Node) -> tuple[Key, int]:
         """``node``'s tokens and the slot that scores it: its own, or its nearest computed
@@ -262,36 +230,74 @@ class _Walk(LLMPredictor):
         return key, where
 
 
-def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance | None = None, walks: int = WALKS) -> coding.CodedChunk:
+class _ExactWalk(_Walk):
+    """The walk whose code is the step path's: a lacked sequence is computed, in one pass
+    with what a :class:`_Speculation` from here lacks over the next ``LOOKAHEAD`` bytes."""
+
+    def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
+        ahead = _Speculation(self, key)
+        start = len(self._seen)
+        for byte in self.chunk[start : start + LOOKAHEAD] if self._beam else b"":  # no beam while anchoring
+            ahead._fill_cases()
+            ahead._observe(byte)
+        self.passes.run([key, *ahead.lacked])
+        return self.passes.slots[key]
+
+
+class _Speculation(_Walk):
+    """A walk from a copy of ``walk``'s beam that stands in for what the passes lack with
+    the main line's distribution where the sequence's bytes end (else its nearest computed
+    ancestor's), and notes it in ``lacked`` unless it is more than ``SPECULATION_DEPTH``
+    tokens past the computed ones or ``miss`` (which is about to be)."""
+
+    def __init__(self, walk: _ExactWalk, miss: Key) -> None:
+        super().__init__(walk.predictor, walk.passes, walk.chunk)
+        self.miss = miss
+        self.lacked: dict[Key, None] = {}
+        self._located = dict(walk._located)
+        # new nodes in place of the beam's own, so that the stand-ins stay on this walk's
+        self._beam = [Hypothesis(_copy(h.node), h.pending, h.split, h.logw, h.probs, h.first) for h in walk._beam]
+        self._seen, self._context = walk._seen, walk._context
+
+    def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
+        if self._within_reach(key):
+            self.lacked[key] = None
+        return self.passes.boundaries.get(self._bytes_end(node), ancestor)
+
+    def _within_reach(self, key: Key) -> bool:
+        parent = key[:-1]
+        for _ in range(SPECULATION_DEPTH):
+            if parent in self.passes.slots or parent == self.miss:
+                return True
+            parent = parent[:-1]
+        return False
+
+    def _bytes_end(self, node: Node) -> int:
+        """Where in the chunk the bytes of ``node`` end: a hypothesis' committed tokens
+        end before its pending bytes; a token end, at the bytes seen."""
+        for h in self._beam:
+            if node is h.node:
+                return len(self._seen) - len(h.pending)
+        return len(self._seen)
+
+
+def _copy(node: Node) -> Node:
+    """A new node for the same tokens, with the same probabilities."""
+    twin = Node(node.parent, node.token)
+    twin.p, twin.first = node.p, node.first
+    return twin
+
+
+def encode_chunk(predictor: LLMPredictor, chunk: bytes, advance: coding.Advance | None = None) -> coding.CodedChunk:
     """The code :func:`gencomp.coding.encode_chunk` writes for ``chunk``, up to the
-    rounding of batched passes: ``walks - 1`` walks with stand-ins and their rounds, then
-    a walk that computes what it still lacks. Where that is too much (a wide beam) the
-    chunk is coded step by step, as are a chunk longer than the window (it would slide
-    it, which the passes do not do) and any chunk of a model without the fused step."""
+    rounding of batched passes. A chunk longer than the window (it would slide it, which
+    the passes do not do) and any chunk of a model without the fused step are coded step
+    by step."""
     batched = supports_fused(predictor.loaded.model.config)
     if len(chunk) > predictor.context_window or not chunk or not predictor.kv_cache or not batched:
         return coding.encode_chunk(predictor, chunk, advance)
     with torch_threads(predictor.threads):
-        passes = _Passes(predictor, chunk)
-        exact = False  # nothing stood in for
-        for walk_number in range(1, walks):
-            walk = _Walk(predictor, passes)
-            coded = coding.encode_chunk(walk, chunk)
-            if walk_number == 1 and len(walk.missing) > EXACT_BUDGET * len(chunk):
-                return coding.encode_chunk(predictor, chunk, advance)
-            exact = not walk.missing
-            wanted = [key for key, share in walk.missing.items() if share >= ROUND_MIN]
-            if exact or not wanted:
-                break
-            passes.run(wanted)
-        if not exact:
-            try:
-                coded = coding.encode_chunk(_Walk(predictor, passes, budget=EXACT_BUDGET * len(chunk)), chunk)
-            except _TooWide:
-                return coding.encode_chunk(predictor, chunk, advance)
-    if advance:
-        advance(len(chunk))
-    return coded
+        return coding.encode_chunk(_ExactWalk(predictor, _Passes(predictor, chunk), chunk), chunk, advance)
 
 
 @torch.inference_mode()
