@@ -40,7 +40,7 @@ from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogit
 from gencomp.llm.beam import Hypothesis, Node
 from gencomp.llm.vocabulary import ByteVocab
 from gencomp.llm.loading import BUNDLED_NAME, LoadedModel, load_transformer, torch_threads
-from gencomp.errors import GencompError, SpecError
+from gencomp.errors import SpecError
 from gencomp.llm.step import TreeSteps
 from gencomp.predictor import ALPHABET, DEFAULT_CONTEXT_WINDOW, crop, normalize
 
@@ -86,7 +86,7 @@ class LLMPredictor:
         self.vocab = vocab or ByteVocab(self.loaded.tokenizer)
         config = self.model.config
         self.max_tokens = int(getattr(config, "max_position_embeddings", 0) or 2048)
-        self.bos = self._start_token()
+        self.bos = self.vocab.start  # <|endoftext|>, else BOS, else EOS (vocabulary.py)
         self._root = Node(None, self.bos)  # every token sequence starts here
         self._tree = TreeSteps(self.loaded, kv_cache)  # model steps on the tree's sequences
         self._beam: list[Hypothesis] = []
@@ -122,15 +122,6 @@ class LLMPredictor:
 
     def __repr__(self) -> str:
         return f"<LLMPredictor {self.spec}>"
-
-    def _start_token(self) -> int:
-        """``<|endoftext|>`` where the vocabulary has it (the document separator of GPT-2
-        style pretraining), else the tokenizer's BOS, else its EOS."""
-        tokenizer = self.loaded.tokenizer
-        for candidate in (tokenizer.get_vocab().get("<|endoftext|>"), tokenizer.bos_token_id, tokenizer.eos_token_id):
-            if candidate is not None:
-                return int(candidate)
-        raise GencompError("the tokenizer has no <|endoftext|>, BOS or EOS token to start from; use another model")
 
     # ------------------------------------------------------------------ Predictor
 

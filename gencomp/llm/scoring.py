@@ -41,18 +41,19 @@ from gencomp.llm.loading import torch_threads
 from gencomp.llm.step import LlamaSteps, supports_fused
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
-LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (each walk moves left to right)
+LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (about 200 MB; 16-row blocks, 64 kept, did no better)
 QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
-# cache slots reserved per main-line token: the rounds of a wide beam compute up to about
+# cache slots reserved per main-line token: a wide beam computes up to about
 # 11 sequences per main-line token (measured on noisy image patches); reserved, not
 # touched, so memory grows only with what is computed, and the cache is rarely copied
 CACHE_PER_TOKEN = 16
-# Measured on evaluate's first text chunk (2 KB, 1 thread, bench/llm_rates.py): a miss
-# speculated 64 bytes ahead took 52 passes and 2,548 rows where 32 bytes took 82 and 2,439
-# and 16 took 142; every lacked sequence kept, wide image chunks ran 72,681 rows (5 B/s),
-# kept up to 3 tokens past computed ones 6,560 rows a KB (12 B/s, the step path's 10).
+# Measured on evaluate's first text chunk (2 KB, 1 thread): a miss speculated 64 bytes
+# ahead took 52 passes and 2,548 rows where 32 bytes took 82 and 2,439, and 16 took 142.
+# Speculated sequences kept however deep, a wide 7-bit image chunk ran 72,681 rows (5 B/s,
+# the step path's 10); kept up to 3 tokens past computed ones, 12 B/s; 8 did as well on
+# images and speech and 1.2-1.5x better than 4 on text (bench/README.md).
 LOOKAHEAD = 64  # bytes a speculative walk runs ahead of a miss
-SPECULATION_DEPTH = 4  # tokens past the computed ones a speculated sequence may be
+SPECULATION_DEPTH = 8  # tokens past the computed ones a speculated sequence may be
 
 
 Key = tuple[int, ...]  # a token sequence, start token first
