@@ -197,7 +197,7 @@ class _Walk(LLMPredictor):
 
     def __init__(self, predictor: LLMPredictor, passes: _Passes, chunk: bytes) -> None:
         super().__init__(loaded=predictor.loaded, vocab=predictor.vocab, context_window=predictor.context_window, step_min=predictor.step_min)
-        self.predictor, self.passes, self.chunk = predictor, passes, chunk
+        self.passes, self.chunk = passes, chunk
         # id(node) -> (node, its tokens, the slot that scores it); the node is kept so
         # that its id is not reused
         self._located: dict[int, tuple[Node, Key, int]] = {}
@@ -237,10 +237,11 @@ class _ExactWalk(_Walk):
 
     def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
         ahead = _Speculation(self, key)
-        start = len(self._seen)
-        for byte in self.chunk[start : start + LOOKAHEAD] if self._beam else b"":  # no beam while anchoring
-            ahead._fill_cases()
-            ahead._observe(byte)
+        if self._beam:  # none while anchoring
+            start = len(self._seen)
+            for byte in self.chunk[start : start + LOOKAHEAD]:
+                ahead._fill_cases()
+                ahead._observe(byte)
         self.passes.run([key, *ahead.lacked])
         return self.passes.slots[key]
 
@@ -252,7 +253,7 @@ class _Speculation(_Walk):
     tokens past the computed ones or ``miss`` (which is about to be)."""
 
     def __init__(self, walk: _ExactWalk, miss: Key) -> None:
-        super().__init__(walk.predictor, walk.passes, walk.chunk)
+        super().__init__(walk, walk.passes, walk.chunk)  # a walk has the predictor's model and settings
         self.miss = miss
         self.lacked: dict[Key, None] = {}
         self._located = dict(walk._located)
