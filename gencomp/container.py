@@ -33,7 +33,7 @@ from gencomp.coding import CHUNK_SIZE
 from gencomp.errors import GencompError
 from gencomp.predictor import Predictor
 from gencomp.progress import Advance
-from gencomp.spec import load_predictor
+from gencomp.spec import load_predictor, stored_spec
 from gencomp.workers import Pool
 
 MAGIC = b"\x89GCZ\r\n\x1a\n"
@@ -160,7 +160,7 @@ def decode(
 def predictor_for(header: Header) -> Predictor:
     """The predictor a header names, refused if it would decode differently."""
     try:
-        predictor = load_predictor(header.spec)
+        predictor = load_predictor(stored_spec(header.spec))
     except (GencompError, ImportError, ValueError) as error:
         raise ModelMismatch(f"the file needs model {header.spec!r}, which cannot be loaded here: {error}") from None
     if predictor.fingerprint != header.fingerprint:

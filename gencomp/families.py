@@ -57,6 +57,7 @@ def _codec(cls: type[CompressorPredictor], help: str) -> Family:
         (_level(cls), _WINDOW, *refinements.options(cls.TUNED), _PAPER, *_fast(cls)),
         flags=("paper", "adapt", "fast"),  # a codec without the preset says so itself
         aliases=refinements.ALIASES,
+        added=refinements.ADDED,
     )
 
 
@@ -117,6 +118,7 @@ register(
         ),
         flags=("paper", "adapt"),
         aliases=refinements.ALIASES,
+        added=refinements.ADDED,
     )
 )
 register(
@@ -171,7 +173,7 @@ register(
         "a mixture of predictors, weighted online from the bytes seen so far (PAQ-style "
         "logistic mixing, then a Bayesian mixture with switching): `mix:gzip+llm`, a "
         "component with options in parentheses, `mix:(gzip:level=6,horizon=4)+ngram`; "
-        "costs the sum of its components, and a prompt is scored from its start to learn the weights",
+        "costs the sum of its components, and a prompt's last 64 bytes are scored to learn the weights",
         Mixture.from_spec,
         (
             Option("components", str, "", "predictor specs joined by +, each in (...) if it has commas"),

@@ -52,6 +52,15 @@ class Alias:
 
 
 @dataclass(frozen=True)
+class Added:
+    """An option added after specs were first stored (``.gcz`` headers name every option of
+    their time): a stored spec that does not name it predates it, and meant ``before``."""
+
+    name: str
+    before: Any
+
+
+@dataclass(frozen=True)
 class Family:
     """A kind of predictor: a spec name, its options and how to build one."""
 
@@ -65,6 +74,7 @@ class Family:
     # commas of its own (a mixture's components): text -> (positional value, the options)
     split: Callable[[str], tuple[str, str]] | None = None
     aliases: tuple[Alias, ...] = ()
+    added: tuple[Added, ...] = ()
 
     def option(self, name: str) -> Option:
         for option in self.options:
@@ -157,6 +167,17 @@ def format_spec(family: Family, options: dict[str, Any]) -> str:
 def canonical_spec(spec: str) -> str:
     """One spelling per predictor: aliases resolved, options in order (SpecError if bad)."""
     return format_spec(*parse_spec(spec))
+
+
+def stored_spec(spec: str) -> str:
+    """A spec read from a file another version may have written, with the options added
+    since that it does not name set as they were before (so a changed default does not
+    change what an old file means)."""
+    family, options = parse_spec(spec)
+    missing = [added for added in family.added if added.name not in options]
+    if not missing:
+        return spec
+    return format_spec(family, options | {added.name: added.before for added in missing})
 
 
 def with_options(spec: str, **options: Any) -> str:

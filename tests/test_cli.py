@@ -53,12 +53,12 @@ def test_prompt_file_with_any_bytes_and_out_file(tmp_path):
     prompt = tmp_path / "notes.bin"
     prompt.write_bytes(bytes(range(256)) * 4)  # not UTF-8, made by this test
     out = tmp_path / "cont.bin"
-    result = run("sample", "--prompt-file", str(prompt), "-n", "64", "--seed", "1", "--out", str(out))
+    result = run("sample", "-m", "gzip:fast", "--prompt-file", str(prompt), "-n", "64", "--seed", "1", "--out", str(out))
     assert result.exit_code == 0, result.stderr
     assert result.stdout_bytes == b""
     assert len(out.read_bytes()) == 64
     # byte-exact: the same run to stdout (a pipe) gives the same bytes
-    piped = run("sample", "--prompt-file", str(prompt), "-n", "64", "--seed", "1")
+    piped = run("sample", "-m", "gzip:fast", "--prompt-file", str(prompt), "-n", "64", "--seed", "1")
     assert piped.stdout_bytes == out.read_bytes()
 
 

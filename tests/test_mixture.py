@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import gencomp
 from gencomp import coding
-from gencomp.mixture import leaf_logprobs, node_logits
+from gencomp.mixture import WARMUP, Mixture, leaf_logprobs, node_logits
 from gencomp.errors import SpecError
 from gencomp.predictor import check_logprobs, normalize
 from gencomp.spec import load_predictor
@@ -91,13 +91,45 @@ def test_ngram_counts_follow_witten_bell_by_hand():
 @pytest.mark.parametrize("spec", ["ngram:order=3", CHEAP])
 def test_contract_and_the_walk_equals_a_fresh_start(spec, prose):
     """Every context of a walk keeps the contract, and its distribution is the one a fresh
-    predictor gives for that context alone, bit for bit (the state depends on the context only)."""
+    predictor gives for that context alone, bit for bit, up to WARMUP bytes (a fresh
+    context is walked from its start there)."""
     walker = load_predictor(spec)
-    results = [walker.logprobs(prose[:i]) for i in range(300)]
-    for i in (0, 1, 77, 299):
+    results = [walker.logprobs(prose[:i]) for i in range(WARMUP + 1)]
+    for i in (0, 1, WARMUP // 2, WARMUP):
         check_logprobs(results[i])
         assert np.array_equal(load_predictor(spec).logprobs(prose[:i]), results[i])
-    assert np.array_equal(walker.logprobs(prose[:77]), results[77])  # going back walks anew
+    assert np.array_equal(walker.logprobs(prose[:WARMUP // 2]), results[WARMUP // 2])  # going back walks anew
+
+
+class Counted:
+    """A component passed through, counting its calls."""
+
+    def __init__(self, spec: str) -> None:
+        self.inner = load_predictor(spec)
+        self.spec, self.context_window, self.fingerprint = self.inner.spec, self.inner.context_window, ""
+        self.calls = 0
+
+    def logprobs(self, context: bytes) -> np.ndarray:
+        self.calls += 1
+        return self.inner.logprobs(context)
+
+
+def test_a_long_prompt_costs_warmup_calls_and_then_walks_on(prose):
+    """A fresh context of 1,500 bytes is learned from its last WARMUP bytes (WARMUP + 1
+    calls of each component, not 1,501); the weights did learn there (the result is not the
+    untrained mixture's), and the same calls give the same numbers, also walking on."""
+    prompt = prose[:1500]
+    parts = [Counted("ngram:order=1"), Counted("ngram:order=3")]
+    warm = Mixture(parts)
+    first = warm.logprobs(prompt)
+    check_logprobs(first)
+    assert [p.calls for p in parts] == [WARMUP + 1] * 2
+    untrained = Mixture([load_predictor("ngram:order=1"), load_predictor("ngram:order=3")])
+    untrained.logprobs(b"")  # its state stays the fresh one; ask the prompt's experts through it
+    assert not np.array_equal(first, untrained._predict(prompt))
+    walked = [warm.logprobs(prose[:i]) for i in range(1500, 1520)]
+    again = load_predictor(CHEAP)
+    assert all(np.array_equal(again.logprobs(prose[:i]), w) for i, w in zip(range(1500, 1520), walked))
 
 
 def test_round_trip_through_the_coder(prose):

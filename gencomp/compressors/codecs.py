@@ -31,8 +31,8 @@ class GzipPredictor(CompressorPredictor):
 
     name = "gzip"
     levels, default_level = range(0, 10), 9
-    TUNED = Refinements(horizon=8, views=12, exponent=0.9, shuffled_views=4)
-    # for speed: ~20x the 0.1 default's bytes/s, within 3% of TUNED's bits (bench/README.md)
+    TUNED = Refinements(horizon=8, views=12, exponent=0.9, shuffled_views=4, adapt=True)
+    # for speed: ~20x the 0.1 default's bytes/s, within 3% of 0.3's TUNED bits (no adapt; bench/README.md)
     FAST = Refinements(horizon=8, continuations=4, exponent=0.55, bonus=6.0, pool=True, ends=True, adapt=True)
     COPY_FROM = 1024  # bytes of context; below, recompressing is as cheap as copying state
 
@@ -96,8 +96,8 @@ class ZstdPredictor(CompressorPredictor):
 
     name = "zstd"
     levels, default_level = range(-7, 23), 3
-    TUNED = Refinements(horizon=8, views=8, exponent=0.7, bonus=4.0, shuffled_views=4)
-    # for speed: ~10x the 0.1 default's bytes/s, within 3% of TUNED's bits (bench/README.md)
+    TUNED = Refinements(horizon=8, views=8, exponent=0.7, bonus=4.0, shuffled_views=4, adapt=True)
+    # for speed: ~10x the 0.1 default's bytes/s, within 3% of 0.3's TUNED bits (no adapt; bench/README.md)
     FAST = Refinements(horizon=8, exponent=0.6, bonus=8.0, pool=True, ends=True, adapt=True)
 
     def __init__(self, level: int | None = None, context_window: int = DEFAULT_CONTEXT_WINDOW, **refine: Any) -> None:
@@ -124,7 +124,7 @@ class LzmaPredictor(CompressorPredictor):
 
     name = "lzma"
     levels, default_level = range(0, 10), 6  # the preset
-    TUNED = Refinements(horizon=8, views=2, exponent=0.8, shuffled_views=4)
+    TUNED = Refinements(horizon=8, views=2, exponent=0.8, shuffled_views=4, adapt=True)
     # measured: threads ran at 0.7× — each call allocates the 8 MB dictionary's match
     # finder, and two threads doing so contend in the allocator
     threaded = False
@@ -150,7 +150,7 @@ class Bz2Predictor(CompressorPredictor):
 
     name = "bz2"
     levels, default_level = range(1, 10), 9  # block size ×100 KB
-    TUNED = Refinements(horizon=8, views=4, exponent=0.2, shuffled_views=4)
+    TUNED = Refinements(horizon=8, views=4, exponent=0.2, shuffled_views=4, adapt=True)
 
     def compress(self, data: bytes) -> bytes:
         return bz2.compress(data, self.level)

@@ -104,8 +104,10 @@ class CompressorPredictor:
             raise SpecError(f"{self.name} level must be {self.levels[0]}..{self.levels[-1]}, got {level}")
         if context_window < 1:
             raise SpecError(f"context_window must be at least 1 byte, got {context_window}")
-        if paper and (fast or refinements):
-            extra = ", ".join((["fast"] if fast else []) + sorted(refinements))
+        unrefined = Refinements().settings()  # what the paper's method is: no refinement at all
+        refining = sorted(name for name, value in refinements.items() if unrefined.get(name) != value)
+        if paper and (fast or refining):
+            extra = ", ".join((["fast"] if fast else []) + refining)
             raise SpecError(f"{self.name}:paper is the one-step paper method; drop {extra}")
         if fast and self.FAST is None:
             raise SpecError(f"{self.name} has no fast preset (gzip and zstd have)")
