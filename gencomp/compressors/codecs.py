@@ -64,7 +64,7 @@ class GzipPredictor(CompressorPredictor):
 
     def continuation_bits(self, context: bytes, candidates: Sequence[bytes]) -> np.ndarray:
         state = self._bit_state_for(context)
-        work = lambda part: [state.bits_after(u) for u in part]  # noqa: E731
+        work = state.bits_after
         return self._map(work, candidates, parallel=len(context) >= THREADS_FROM).astype(np.float64)
 
     def _state_for(self, context: bytes) -> DeflateState:
