@@ -352,10 +352,16 @@ class LLMPredictor:
                 self._set_probs(node, logits)
 
     def _set_probs(self, node: Node, logits: torch.Tensor) -> None:
-        if self._warp is None:
-            node.p = torch.softmax(logits.double(), dim=-1).cpu().numpy()[self.vocab.order]
-        else:  # the special tokens (no bytes) out first, as generate() would suppress them
-            scores = logits.double().cpu()[torch.from_numpy(self.vocab.order)]
-            node.p = torch.softmax(self._warp(None, scores[None])[0], dim=-1).numpy()
-        first, _ = ByteVocab.masses(node.p, self.vocab.root)
-        node.first = first / first.sum()
+        node.p, node.first = next_token_probs(logits, self.vocab, self._warp)
+
+
+def next_token_probs(logits: torch.Tensor, vocab: ByteVocab, warp: LogitsProcessorList | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A node's probabilities from the model's logits: the next token's (in the
+    vocabulary's sorted order) and the first byte's."""
+    if warp is None:
+        p = torch.softmax(logits.double(), dim=-1).cpu().numpy()[vocab.order]
+    else:  # the special tokens (no bytes) out first, as generate() would suppress them
+        scores = logits.double().cpu()[torch.from_numpy(vocab.order)]
+        p = torch.softmax(warp(None, scores[None])[0], dim=-1).numpy()
+    first, _ = ByteVocab.masses(p, vocab.root)
+    return p, first / first.sum()

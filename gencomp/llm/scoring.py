@@ -17,8 +17,11 @@ together, and the beam then walks the bytes exactly as it does when coding:
    one pass with the miss. Its stand-ins only choose what to compute: the walk's numbers
    are all computed ones. (Stand-ins in the code itself moved random 2 KB text chunks by
    up to 2.8%: a hypothesis they raise can carry the beam later.) Speculated sequences
-   more than ``SPECULATION_DEPTH`` tokens past anything computed are left out: in a wide
-   beam (7-bit image bytes) the stand-ins keep whole chains alive that the real beam drops.
+   more than a depth of tokens past anything computed are left out: in a wide beam
+   (7-bit image bytes) the stand-ins keep whole chains alive that the real beam drops.
+   The depth adapts: it doubles (up to ``MAX_SPECULATION_DEPTH``) when the walk misses a
+   sequence the last speculation saw but left out as too deep, and halves (down to
+   ``SPECULATION_DEPTH``) when it misses one the speculation never saw.
 
 Files are still coded step by step, which a decoder can repeat; this is for rates.
 Batched passes run on the fused Llama step (``gencomp.llm.step``); a model without it
@@ -36,12 +39,15 @@ import torch
 
 from gencomp import coding
 from gencomp.llm.beam import Hypothesis, Node
-from gencomp.llm.predictor import LLMPredictor
+from gencomp.llm.predictor import LLMPredictor, next_token_probs
 from gencomp.llm.loading import torch_threads
 from gencomp.llm.step import LlamaSteps, supports_fused
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
 LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (about 200 MB; 16-row blocks, 64 kept, did no better)
+# slots whose probabilities are kept (about 200 MB): without, the speculative walks made
+# every logit block 7 times over on a speech chunk (755 blocks for 6,499 rows, 30% of the time)
+PROBS_KEPT = 512
 QUERY_BATCH = 1024  # queries per forward pass (bounds the mask's memory)
 # cache slots reserved per main-line token: a wide beam computes up to about
 # 11 sequences per main-line token (measured on noisy image patches); reserved, not
@@ -52,8 +58,12 @@ CACHE_PER_TOKEN = 16
 # Speculated sequences kept however deep, a wide 7-bit image chunk ran 72,681 rows (5 B/s,
 # the step path's 10); kept up to 3 tokens past computed ones, 12 B/s; 8 did as well on
 # images and speech and 1.2-1.5x better than 4 on text (bench/README.md).
+# Fixed depths on evaluate's first chunks (2 KB, 1 thread): text 104 B/s at 8 tokens, 140
+# at 24; speech 36 at 8, 54 at 64 (48 passes instead of 197); a 7-bit image patch 20 at 8,
+# 10 at 24 (54,104 rows for the 8,018 the walk uses). Adapting: 155 / 48 / 21 B/s.
 LOOKAHEAD = 64  # bytes a speculative walk runs ahead of a miss
-SPECULATION_DEPTH = 8  # tokens past the computed ones a speculated sequence may be
+SPECULATION_DEPTH = 8  # tokens past the computed ones a speculated sequence may be, at least
+MAX_SPECULATION_DEPTH = 64  # ... and at most
 
 
 Key = tuple[int, ...]  # a token sequence, start token first
@@ -75,6 +85,7 @@ class _Passes:
         self._starts: list[int] = []  # the first slot of each block
         self._parents: list[int] = []  # slot -> its parent sequence's slot
         self._logits: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        self._probs: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._line = self._main_line(predictor.bos, chunk)
         self._cache = self.w.new_cache(CACHE_PER_TOKEN * len(self._line) + QUERY_BATCH)
         self._main_line_pass()
@@ -148,10 +159,10 @@ class _Passes:
             off_line.append(current)
             current = parents[current]
         rows_at, slots = np.concatenate(rows), np.concatenate(off_line)
-        others = np.unique(slots)
-        mask = torch.arange(line + len(others)) < torch.from_numpy(prefixes)[:, None]
-        mask[torch.from_numpy(rows_at), torch.from_numpy(line + np.searchsorted(others, slots))] = True
-        return mask, torch.cat((torch.arange(line), torch.from_numpy(others)))
+        others, prefix = np.unique(slots), int(prefixes.max())  # the main line past every prefix is masked: left out
+        mask = torch.arange(prefix + len(others)) < torch.from_numpy(prefixes)[:, None]
+        mask[torch.from_numpy(rows_at), torch.from_numpy(prefix + np.searchsorted(others, slots))] = True
+        return mask, torch.cat((torch.arange(prefix), torch.from_numpy(others)))
 
     @torch.inference_mode()
     def _forward(
@@ -172,7 +183,20 @@ class _Passes:
         block = bisect.bisect_right(self._starts, slot) - 1
         return self._states[block][slot - self._starts[block]]
 
-    def logits(self, slot: int) -> torch.Tensor:
+    def probabilities(self, slot: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next-token and first-byte probabilities after the sequence in ``slot``
+        (``LLMPredictor``'s node probabilities), kept for the ``PROBS_KEPT`` slots read
+        last: the speculative walks read each slot several times."""
+        kept = self._probs.get(slot)
+        if kept is None:
+            kept = self._probs[slot] = next_token_probs(self._logits_of(slot), self.vocab)
+            if len(self._probs) > PROBS_KEPT:
+                self._probs.popitem(last=False)
+        else:
+            self._probs.move_to_end(slot)
+        return kept
+
+    def _logits_of(self, slot: int) -> torch.Tensor:
         """Logits of the sequence in ``slot``, computed with its neighbours in one matrix
         product."""
         block = bisect.bisect_right(self._starts, slot) - 1
@@ -208,7 +232,7 @@ class _Walk(LLMPredictor):
         key, where = self._locate(node)
         if key not in self.passes.slots:
             where = self._lacking(node, key, where)
-        self._set_probs(node, self.passes.logits(where))
+        node.p, node.first = self.passes.probabilities(where)
 
     def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
         """The slot whose distribution ``node`` (tokens ``key``, not computed) gets;
@@ -235,7 +259,16 @@ class _ExactWalk(_Walk):
     """The walk whose code is the step path's: a lacked sequence is computed, in one pass
     with what a :class:`_Speculation` from here lacks over the next ``LOOKAHEAD`` bytes."""
 
+    def __init__(self, predictor: LLMPredictor, passes: _Passes, chunk: bytes) -> None:
+        super().__init__(predictor, passes, chunk)
+        self.depth = SPECULATION_DEPTH
+        self._beyond: set[Key] = set()  # what the last speculation left out as too deep
+
     def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
+        if key in self._beyond:  # the walk went where the speculation saw but did not reach
+            self.depth = min(2 * self.depth, MAX_SPECULATION_DEPTH)
+        elif self.depth > SPECULATION_DEPTH:  # the speculation went astray: rows past it would be lost
+            self.depth //= 2
         ahead = _Speculation(self, key)
         if self._beam:  # none while anchoring
             start = len(self._seen)
@@ -243,6 +276,7 @@ class _ExactWalk(_Walk):
                 ahead._fill_cases()
                 ahead._observe(byte)
         self.passes.run([key, *ahead.lacked])
+        self._beyond = ahead.beyond
         return self.passes.slots[key]
 
 
@@ -254,8 +288,9 @@ class _Speculation(_Walk):
 
     def __init__(self, walk: _ExactWalk, miss: Key) -> None:
         super().__init__(walk, walk.passes, walk.chunk)  # a walk has the predictor's model and settings
-        self.miss = miss
+        self.miss, self.depth = miss, walk.depth
         self.lacked: dict[Key, None] = {}
+        self.beyond: set[Key] = set()
         self._located = dict(walk._located)
         # new nodes in place of the beam's own, so that the stand-ins stay on this walk's
         self._beam = [Hypothesis(_copy(h.node), h.pending, h.split, h.logw, h.probs, h.first) for h in walk._beam]
@@ -264,11 +299,13 @@ class _Speculation(_Walk):
     def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
         if self._within_reach(key):
             self.lacked[key] = None
+        else:
+            self.beyond.add(key)
         return self.passes.boundaries.get(self._bytes_end(node), ancestor)
 
     def _within_reach(self, key: Key) -> bool:
         parent = key[:-1]
-        for _ in range(SPECULATION_DEPTH):
+        for _ in range(self.depth):
             if parent in self.passes.slots or parent == self.miss:
                 return True
             parent = parent[:-1]

@@ -211,7 +211,8 @@ class _FusedLlama:
             k = y[:, h * d : (h + kvh) * d].view(n, kvh, d).transpose(0, 1)
             cache[i, 0, :, start:end] = self._rope(k, cos, sin)
             cache[i, 1, :, start:end] = y[:, (h + kvh) * d :].view(n, kvh, d).transpose(0, 1)
-            keys, values = (cache[i, 0, :, :end], cache[i, 1, :, :end]) if columns is None else cache[i, :, :, columns]
+            # index_select: half the time of indexing with the tensor (bench/README.md)
+            keys, values = (cache[i, 0, :, :end], cache[i, 1, :, :end]) if columns is None else cache[i].index_select(2, columns)
             attended = F.scaled_dot_product_attention(
                 self._rope(q, cos, sin).unsqueeze(0),
                 keys.unsqueeze(0),
