@@ -13,13 +13,15 @@ predictors are called in turn on the same contexts of held-out chunks (those of
 bench/compressor_xent.py): every --stride-th byte; with --walk 4 runs of 32 consecutive
 bytes a chunk, where what one call scored is reused by the next; with --whole every byte
 from the chunk's start, the coder's walk (what `adapt` learns from needs it). Prints
-the speed ratio NEW/OLD and, for equal specs, whether the distributions were bit-identical.
+the speed ratio NEW/OLD, the cross-entropy of each (bits/byte of the bytes predicted) and,
+for equal specs, whether the distributions were bit-identical.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 import time
 from pathlib import Path
@@ -74,7 +76,7 @@ def main() -> None:
         data = held_out_chunks(modality, args.chunks)
         for (old_spec, new_spec), old in zip(pairs, olds):
             new = gencomp.load_predictor(new_spec)
-            seconds, identical, calls = [0.0, 0.0], True, 0
+            seconds, bits, identical, calls = [0.0, 0.0], [0.0, 0.0], True, 0
             for chunk in data:
                 for t in positions(chunk, args.stride, args.walk, args.whole):
                     results = [np.empty(0), np.empty(0)]
@@ -82,11 +84,13 @@ def main() -> None:
                         start = time.perf_counter()
                         results[i] = (old, new)[i].logprobs(chunk[:t])
                         seconds[i] += time.perf_counter() - start
+                        bits[i] -= results[i][chunk[t]] / math.log(2)
                     identical &= bool(np.array_equal(*results))
                     calls += 1
             same = f", identical: {identical}" if old_spec == new_spec else ""
             print(
                 f"{modality:6} {old_spec} -> {new_spec}: {seconds[0] / seconds[1]:5.2f}× the bytes/s, "
+                f"{bits[0] / calls:.4f} -> {bits[1] / calls:.4f} bits/byte ({bits[1] / bits[0]:.3f}×), "
                 f"{calls} positions ({where}){same}",
                 flush=True,
             )

@@ -41,10 +41,10 @@ def test_every_family_and_kind(family: str, variant: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_past_priming_every_offset_and_a_sliding_window(family: str) -> None:
     """800 bytes of text in one chunk with the default refinements and a 720-byte window:
-    priming stops at 512 bytes of context, the 12 view offsets 64 bytes apart are all
-    distinct from 704, and the last 80 bytes are predicted from a window that has slid.
-    (A full 2048-byte chunk proves nothing more and costs several times as much: the
-    refined predictors code 17-60 bytes/s at that context.)"""
+    priming stops at 512 bytes of context, the view offsets 64 bytes apart are all
+    distinct, and the last 80 bytes are predicted from a window that has slid. (A full
+    2048-byte chunk proves nothing more and costs several times as much: lzma and bz2's
+    refined predictors code 17-40 bytes/s at that context.)"""
     round_trip(f"{family}:context_window=720", samples(800)["text"])
 
 
