@@ -36,13 +36,13 @@ from gencomp_cli.common import (
 )
 from gencomp_cli.options import load
 
-DEFAULT_MODELS = ["gzip:fast", "zstd:fast"]  # about 20× and 10× the refined defaults' speed
+DEFAULT_MODELS = ["gzip", "zstd"]  # the refined predictors: since 0.5 about 7× and 4× 0.1's speed
 DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def evaluate(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; also gzip, zstd, lzma, bz2, slower; llm: the language model, about 100 B/s a worker on text and 25 on images and audio, up to 10× that on chunks whose tokenisation does not branch; about 25 minutes for 8 chunks of each on 2 cores).")] = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; the refined predictors, about 150-350 B/s a worker; also gzip:fast and zstd:fast, about 3× that; lzma and bz2, slower; llm: the language model, about 100 B/s a worker on text and 25 on images and audio, up to 10× that on chunks whose tokenisation does not branch; about 25 minutes for 8 chunks of each on 2 cores).")] = None,
     data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Files or folders to evaluate instead of the bundled data (images -> 32×64 patches, audio -> 16 kHz 8-bit, others as bytes).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
