@@ -55,7 +55,7 @@ def _codec(cls: type[CompressorPredictor], help: str) -> Family:
         f"{help}; p(b|x) from code lengths ℓ(x·u), refined beyond the paper's one step",
         cls,
         (_level(cls), _WINDOW, *refinements.options(cls.TUNED), _PAPER, *_fast(cls)),
-        flags=("paper", "adapt", "adapt_lookahead", "fast"),  # a codec without the preset says so itself
+        flags=("paper", "adapt", "fast"),  # a codec without the preset says so itself
         aliases=refinements.ALIASES,
         added=refinements.ADDED,
     )
@@ -116,7 +116,7 @@ register(
             *refinements.options(PngPredictor.TUNED),
             _PAPER,
         ),
-        flags=("paper", "adapt", "adapt_lookahead"),
+        flags=("paper", "adapt"),
         aliases=refinements.ALIASES,
         added=refinements.ADDED,
     )

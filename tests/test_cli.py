@@ -90,7 +90,7 @@ def test_force_overwrites(tmp_path):
         (["--prompt-file", "/nonexistent/notes.txt"], "/nonexistent/notes.txt does not exist"),
         (["--prompt-file", "/"], "/ is a folder, not a file"),
         (["-p", "a", "--prompt-file", "x"], "give either --prompt or --prompt-file, not both"),
-        (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window, horizon, continuations, views, exponent, bonus, shuffled_views, pool, ends, adapt, adapt_lookahead, paper, fast)"),
+        (["-m", "gzip", "--device", "cuda"], "gzip has no option 'device' (options: level, context_window, horizon, continuations, views, exponent, bonus, shuffled_views, pool, ends, adapt, paper, fast)"),
         (["--out", "/nonexistent/dir/out.txt"], "folder /nonexistent/dir does not exist"),
         (["--seed", "-1"], "--seed must be >= 0, got -1"),
         (["-m", "gzip:level=1,level=2"], "option level is given twice in 'gzip:level=1,level=2'"),

@@ -109,8 +109,6 @@ class CompressorPredictor:
         if paper and (fast or refining):
             extra = ", ".join((["fast"] if fast else []) + refining)
             raise SpecError(f"{self.name}:paper is the one-step paper method; drop {extra}")
-        if refinements.get("adapt_lookahead") and not refinements.get("adapt", (self.FAST if fast else self.TUNED).adapt):
-            raise SpecError(f"{self.name}: adapt_lookahead mixes what adapt mixes; add adapt or drop adapt_lookahead")
         if fast and self.FAST is None:
             raise SpecError(f"{self.name} has no fast preset (gzip and zstd have)")
         self.level = level
@@ -126,14 +124,10 @@ class CompressorPredictor:
 
     def _adaptive_mixture(self) -> Mixture:
         """With ``adapt``: the distributions at ADAPT_SCALES × ``exponent``, from one scoring,
-        mixed with weights learned from the context (gencomp.mixture); with
-        ``adapt_lookahead``, each also without the look-ahead."""
+        mixed with weights learned from the context (gencomp.mixture)."""
         exponents = [min(4.0, self.refine.exponent * scale) for scale in ADAPT_SCALES]
-        names = [f"exponent={e!r}" for e in exponents]
-        if self.refine.adapt_lookahead:
-            names += [f"exponent={e!r},horizon=1" for e in exponents]
-        compute = lambda context: self._refined(context, exponents, 1.0, self.refine.adapt_lookahead)  # noqa: E731
-        return Mixture(Experts(compute, names, self.context_window).components())
+        experts = Experts(lambda context: self._refined(context, exponents, 1.0), [f"exponent={s!r}" for s in exponents], self.context_window)
+        return Mixture(experts.components())
 
     @property
     def spec(self) -> str:
@@ -181,38 +175,33 @@ class CompressorPredictor:
             return self._adaptive.logprobs(context)
         return self._refined(context, (self.refine.exponent,), self.refine.exponent)[0]
 
-    def _refined(self, context: bytes, exponents: Sequence[float], base: float, plain: bool = False) -> list[np.ndarray]:
+    def _refined(self, context: bytes, exponents: Sequence[float], base: float) -> list[np.ndarray]:
         """The refined distribution at each of ``exponents``, from one scoring of the
-        views, whose look-ahead weights are raised to ``base`` (the others rescale them);
-        with ``plain``, followed by the same without the look-ahead (single bytes only)."""
+        views, whose look-ahead weights are raised to ``base`` (the others rescale them)."""
         self._scored_before, self._scored = self._scored, {}
         refine = self.refine
         literals = Literals.of(context, refine.pool)
         extra = continuations(context, refine.continuations, refine.horizon, refine.ends)
         views = [
-            self._view_logprobs(context[shift:], literals, extra, base, plain)
+            self._view_logprobs(context[shift:], literals, extra, base)
             for shift in range(0, min(refine.views * OFFSET_STEP, len(context) + 1), OFFSET_STEP)
         ]
         primed = []
         if refine.shuffled_views and 0 < len(context) < PRIMED_BELOW:
-            primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base, plain) for seed in range(refine.shuffled_views)]
+            primed = [self._view_logprobs(prime(context, seed) + context, literals, extra, base) for seed in range(refine.shuffled_views)]
         factors = np.asarray(exponents, dtype=np.float64) / base
-        results = []
-        for kind in range(len(views[0])):  # with the look-ahead, then (plain) without
-            mixture = _sharpened_means([view[kind] for view in views], factors)
-            if primed:
-                primed_mean = _sharpened_means([view[kind] for view in primed], factors)
-                mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
-            results += list(normalize(mixture))
-        return results
+        mixture = _sharpened_means(views, factors)
+        if primed:
+            primed_mean = _sharpened_means(primed, factors)
+            mixture = np.logaddexp(mixture + math.log1p(-PRIME_WEIGHT), primed_mean + math.log(PRIME_WEIGHT))
+        return list(normalize(mixture))
 
-    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], exponent: float, plain: bool = False) -> list[np.ndarray]:
+    def _view_logprobs(self, context: bytes, literals: Literals, extra: list[bytes], exponent: float) -> np.ndarray:
         """The look-ahead distribution from one view of the context (an offset, or a primed
-        context); with ``plain``, also the single bytes' distribution alone."""
+        context)."""
         bits = self._view_bits(context, literals.scored + extra)
         single = literals.spread(bits[: len(literals.scored)])
-        lookahead = marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, exponent, self.refine.bonus)
-        return [lookahead, marginalise(single, [], exponent)] if plain else [lookahead]
+        return marginalise(np.concatenate([single, bits[len(literals.scored) :]]), extra, exponent, self.refine.bonus)
 
     def _view_bits(self, context: bytes, candidates: list[bytes]) -> np.ndarray:
         """:meth:`continuation_bits`, reusing the previous call's: when the context has grown

@@ -27,8 +27,6 @@ OPTIONS = (
     Option("ends", bool, False, "score a continuation's first 2 bytes and whole horizon, not each prefix"),
     Option("adapt", bool, False, "mix 4 exponents with weights learned online from the context "
            "(0.9-1.0x the refined speed, 0.7-0.8x the fast; a prompt's last 64 bytes are walked first)"),
-    Option("adapt_lookahead", bool, False, "with adapt, also mix each exponent's distribution "
-           "without the look-ahead, so that how much suggested continuations count is learned too"),
 )
 
 # names in specs written by gencomp 0.1.0 (.gcz headers, results files), read as today's
@@ -40,7 +38,7 @@ ALIASES = (
     Alias("primes", "shuffled_views"),
 )
 # options 0.1.0 did not have: its specs (which name every other option) meant them off
-ADDED = (Added("adapt", False), Added("adapt_lookahead", False))
+ADDED = (Added("adapt", False),)
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,6 @@ class Refinements:
     pool: bool = False
     ends: bool = False
     adapt: bool = False
-    adapt_lookahead: bool = False
 
     def __post_init__(self) -> None:
         for option in OPTIONS:
