@@ -33,7 +33,7 @@ class GzipPredictor(CompressorPredictor):
     levels, default_level = range(0, 10), 9
     # Since 0.5: the fast preset's scoring over 4 views and 2 shuffled ones, which coded
     # held-out text, images and audio in fewer bits than 0.4's default (12 views, every
-    # prefix of 16 continuations) at 4-5x its speed (bench/README.md, "Defaults from the presets")
+    # prefix of 16 continuations) at 3.8-5x its speed (bench/README.md, "Defaults from the presets")
     TUNED = Refinements(horizon=8, continuations=8, views=4, exponent=0.55, bonus=6.0, shuffled_views=2, pool=True, ends=True, adapt=True)
     # for speed: ~20x the 0.1 default's bytes/s, within 3% of 0.3's default bits (bench/README.md)
     FAST = TUNED.with_changes({"continuations": 4, "views": 1, "shuffled_views": 0})
@@ -100,7 +100,7 @@ class ZstdPredictor(CompressorPredictor):
     name = "zstd"
     levels, default_level = range(-7, 23), 3
     # Since 0.5, as gzip's: the fast preset's scoring over 4 views and 2 shuffled ones (0.4's
-    # default: 8 views, every prefix, bonus 4, exponent 0.7; fewer bits at 3x its speed)
+    # default: 8 views, every prefix, bonus 4, exponent 0.7; fewer bits at 2.5-3.2x its speed)
     TUNED = Refinements(horizon=8, views=4, exponent=0.6, bonus=8.0, shuffled_views=2, pool=True, ends=True, adapt=True)
     # for speed: ~10x the 0.1 default's bytes/s, within 3% of 0.3's default bits (bench/README.md)
     FAST = TUNED.with_changes({"views": 1, "shuffled_views": 0})
