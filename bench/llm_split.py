@@ -26,10 +26,20 @@ def main() -> None:
     predictor = load_predictor(f"llm:threads={args.threads}")
     chunk = datasets.text_corpus().data[30_000 : 30_000 + args.bytes]
     llm_scoring.encode_chunk(predictor, chunk[:64])  # warm-up: first calls allocate
-    model_seconds, began = [0.0], {}
-    for module in (predictor.model.model, predictor.model.lm_head):
-        module.register_forward_pre_hook(lambda m, _: began.__setitem__(m, time.perf_counter()))
-        module.register_forward_hook(lambda m, _, __: model_seconds.__setitem__(0, model_seconds[0] + time.perf_counter() - began[m]))
+    model_seconds = [0.0]
+    # the batched passes run the fused step and the output layer's products themselves,
+    # not through the modules' forward (whose hooks would see nothing): time their methods
+    for name in ("_forward", "_logits_of"):
+        original = getattr(llm_scoring._Passes, name)
+
+        def timed(self, *args, _original=original):
+            start = time.perf_counter()
+            try:
+                return _original(self, *args)
+            finally:
+                model_seconds[0] += time.perf_counter() - start
+
+        setattr(llm_scoring._Passes, name, timed)
     start = time.perf_counter()
     llm_scoring.encode_chunk(predictor, chunk)
     total = time.perf_counter() - start
