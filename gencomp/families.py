@@ -46,7 +46,7 @@ def _fast(cls: type[CompressorPredictor]) -> tuple[Option, ...]:
         return ()
     changed = {k: v for k, v in cls.FAST.settings().items() if v != cls.TUNED.settings()[k]}
     named = ", ".join(f"{key}={value}" for key, value in changed.items())
-    return (Option("fast", bool, False, f"the preset for speed (long files, sampling; about 3x the default's bytes/s, a few % more bits): {named}"),)
+    return (Option("fast", bool, False, f"the preset for speed (long files, sampling; about 3x the default's bytes/s for 5-30% more bits): {named}"),)
 
 
 def _codec(cls: type[CompressorPredictor], help: str) -> Family:
