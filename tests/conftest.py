@@ -1,4 +1,4 @@
-"""Shared fixtures: real text from the bundled corpus (no synthetic stand-ins)."""
+"""Shared fixtures: real text and speech from the bundled data (no synthetic stand-ins)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from gencomp import datasets
+from gencomp import datasets, modalities
 
 # A shell starts a background job (`make test &`) with SIGINT ignored, and the commands
 # the tests start would inherit that: the tests' Ctrl-C would then do nothing (a sample
@@ -26,6 +26,12 @@ def prose(corpus: bytes) -> bytes:
     """2 KB of real English prose from the middle of the corpus (one paper chunk)."""
     start = len(corpus) // 2
     return corpus[start : start + 2048]
+
+
+@pytest.fixture(scope="session")
+def speech_bytes() -> bytes:
+    """The bundled speech as the paper's 8-bit bytes (16 kHz, high byte + 128)."""
+    return modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gencomp
-from gencomp import coding, datasets, modalities
+from gencomp import coding
 from gencomp.compressors.literals import CANDIDATES, PRIME_BYTES, prime
 from gencomp.compressors.deflate_bits import BitDeflate
 from gencomp.compressors.lookahead import continuations, marginalise, suggested_spans
@@ -138,11 +138,10 @@ def test_suggested_spans_agree_with_their_definition(raw, alphabet, count, horiz
     assert suggested_spans(context, count, horizon) == reference_spans(context, count, horizon)
 
 
-def test_suggested_spans_agree_with_their_definition_on_real_audio():
+def test_suggested_spans_agree_with_their_definition_on_real_audio(speech_bytes):
     """The bundled speech's first 2 KB (8-bit; silent runs, matches up to the 64-byte cap),
     every 37th context."""
-    speech = modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
-    chunk = speech[:2048]
+    chunk = speech_bytes[:2048]
     assert len(chunk) == 2048
     for t in range(2, len(chunk), 37):
         assert suggested_spans(chunk[:t], 16, 8) == reference_spans(chunk[:t], 16, 8)
