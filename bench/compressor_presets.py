@@ -20,31 +20,15 @@ for equal specs, whether the distributions were bit-identical.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from baseline import earlier_gencomp
+
 WALK_STARTS, WALK_LENGTH = (100, 700, 1300, 1900), 32
-
-
-def baseline_predictors(folder: Path, specs: list[str]) -> list:
-    """Predictors built by the gencomp in ``folder``; then that gencomp is forgotten, so
-    that the next import finds this tree's. They are built before, since the registry
-    imports its codec modules when a predictor is built."""
-    sys.path.insert(0, str(folder))
-    try:
-        old = importlib.import_module("gencomp")
-        if not Path(old.__file__).resolve().is_relative_to(folder.resolve()):
-            raise SystemExit(f"no gencomp package in {folder}")
-        return [old.load_predictor(spec) for spec in specs]
-    finally:
-        sys.path.remove(str(folder))
-        for name in [name for name in sys.modules if name == "gencomp" or name.startswith("gencomp.")]:
-            del sys.modules[name]
 
 
 def positions(chunk: bytes, stride: int, walk: bool, whole: bool) -> list[int]:
@@ -66,7 +50,7 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="every byte from each chunk's start (the coder's walk)")
     args = parser.parse_args()
     pairs = [pair.split("=", 1) for pair in args.pair]
-    olds = baseline_predictors(args.baseline, [old for old, _ in pairs])
+    olds = earlier_gencomp(args.baseline, [old for old, _ in pairs])[0]
 
     import gencomp
     from compressor_xent import held_out_chunks

@@ -14,6 +14,7 @@ rounding to whole bytes): evaluate's rates promise 0.5%.
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --baseline --modality text
     .venv/bin/python bench/llm_rates.py --no-step                    # batched only
     .venv/bin/python bench/llm_rates.py --threads 1 --bytes 2048 --drawn 0 --modality image   # as evaluate draws
+    .venv/bin/python bench/llm_rates.py --threads 1 --drawn 0 --dtype bfloat16   # llm:dtype=bfloat16, both paths
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 from gencomp import coding, modalities
 from gencomp.llm import scoring as llm_scoring
 from gencomp.eval_data import bundled_data, select
+from gencomp.llm.loading import DTYPES
 from gencomp.llm.predictor import LLMPredictor
 from gencomp.llm.step import TransformersSteps
 
@@ -69,10 +71,11 @@ def main() -> None:
     parser.add_argument("--drawn", help="chunks (e.g. 0,2) of the 8 `evaluate` draws by default, instead of --chunks")
     parser.add_argument("--no-step", dest="step", action="store_false", help="skip the step-by-step path")
     parser.add_argument("--baseline", action="store_true", help="also the step path on transformers' forward")
+    parser.add_argument("--dtype", default="auto", choices=DTYPES, help="the model's dtype, for every path (llm:dtype=…)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    predictor = LLMPredictor(threads=0)
+    predictor = LLMPredictor(dtype=args.dtype, threads=0)
     print(f"torch threads: {torch.get_num_threads()}; chunks of {args.bytes} bytes, {args.chunks} per modality")
     print(f"{'modality':<11} {'batched B/s':>11} {'step B/s':>9} {'base B/s':>9} {'vs step':>8} {'vs base':>8} {'size diff':>9} {'bits diff':>9}")
     for kind in args.modality or list(KINDS):
