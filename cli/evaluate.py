@@ -42,7 +42,7 @@ DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def evaluate(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; the refined predictors, about 150-350 B/s a worker; also gzip:fast and zstd:fast, about 3× that; lzma and bz2, slower; llm: the language model, about 100 B/s a worker on text and 25 on images and audio, up to 10× that on chunks whose tokenisation does not branch; about 25 minutes for 8 chunks of each on 2 cores).")] = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; the refined predictors, about 150-350 B/s a worker; also gzip:fast and zstd:fast, about 3× that; lzma and bz2, slower; llm: the language model, about 100 B/s a worker on text and 25 on images and audio, up to 10× that on chunks whose tokenisation does not branch; about 25 minutes for 8 chunks of each on 2 cores; llm:dtype=bfloat16: 1.6-2× that speed where the CPU multiplies bfloat16 natively (AVX512-BF16, AMX; slower elsewhere), with rates within a few tenths of a point of float32's).")] = None,
     data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Files or folders to evaluate instead of the bundled data (images -> 32×64 patches, audio -> 16 kHz 8-bit, others as bytes).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
