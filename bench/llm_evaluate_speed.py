@@ -8,8 +8,8 @@ the first ``--base-bytes`` of the first chunk: what `compress --model llm --work
 when the issue was filed (14.5 B/s on prose then), that is the earlier gencomp in
 ``--baseline`` (its `llm` predictor, one process on torch's default threads) — see
 bench/baseline.py for unpacking it. Without ``--baseline``, this tree's step path on
-transformers' own forward stands in for it (it has the beam's later improvements, so it
-runs 1–3× the earlier code).
+transformers' own forward stands in for it (it has the beam's later changes; the ratios
+against it at stop 26 were those against 0.1's code at 0.5 within noise: README).
 
     mkdir -p /tmp/baseline && git archive 662783b gencomp | tar -x -C /tmp/baseline
     .venv/bin/python bench/llm_evaluate_speed.py --baseline /tmp/baseline --modality text --modality image
