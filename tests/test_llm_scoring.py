@@ -24,23 +24,21 @@ def patch_with_bright_pixels() -> bytes:
     raise AssertionError("the camera picture has no bright patch")
 
 
-def speech() -> bytes:
-    return modalities.audio_to_bytes(modalities.read_audio(datasets.bundled_speech()).samples)
+KINDS = ["text", "image, 8-bit, with escaped bytes", "audio, 8-bit"]
 
 
-CHUNKS = {
-    "text": lambda corpus: corpus[len(corpus) // 3 :][:240],
-    "image, 8-bit, with escaped bytes": lambda corpus: patch_with_bright_pixels()[:128],
-    "audio, 8-bit": lambda corpus: speech()[4000:4096],
-}
+@pytest.fixture(scope="module")
+def chunks(corpus: bytes, speech_bytes: bytes) -> dict[str, bytes]:
+    """A short real chunk of each kind in ``KINDS``."""
+    return dict(zip(KINDS, (corpus[len(corpus) // 3 :][:240], patch_with_bright_pixels()[:128], speech_bytes[4000:4096])))
 
 
-@pytest.mark.parametrize("kind", list(CHUNKS))
-def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredictor, corpus: bytes, kind: str) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_batched_rates_agree_with_step_by_step_coding(llm_predictor: LLMPredictor, chunks: dict[str, bytes], kind: str) -> None:
     """The walk computes every sequence it asks for (speculation only chooses what runs
     together), so only the rounding of batched products is left (stand-ins in the code
     moved random 2 KB text chunks by up to 2.8%)."""
-    chunk = CHUNKS[kind](corpus)
+    chunk = chunks[kind]
     step = coding.encode_chunk(LLMPredictor(loaded=llm_predictor.loaded, vocab=llm_predictor.vocab), chunk)
     batched = llm_scoring.encode_chunk(llm_predictor, chunk)
     assert batched.ideal_bits == pytest.approx(step.ideal_bits, rel=1e-4)
@@ -64,11 +62,11 @@ def test_tree_passes_give_the_states_of_plain_forward_passes(llm_predictor: LLMP
         np.testing.assert_allclose(passes.state(passes.slots[key]).numpy(), plain.numpy(), atol=1e-3)
 
 
-def test_speculation_runs_the_sequences_a_walk_lacks_together(llm_predictor: LLMPredictor, corpus: bytes) -> None:
+def test_speculation_runs_the_sequences_a_walk_lacks_together(llm_predictor: LLMPredictor, chunks: dict[str, bytes]) -> None:
     """Prose leaves its own tokenisation often (a word's prefix ends a token): the walk
     asks for many sequences off the main line, and they run in far fewer passes, with
     the step path's code."""
-    chunk = CHUNKS["text"](corpus)
+    chunk = chunks["text"]
     passes = llm_scoring._Passes(llm_predictor, chunk)
     coded = coding.encode_chunk(llm_scoring._ExactWalk(llm_predictor, passes, chunk), chunk)
     off_line = len(passes.slots) - len(passes._line)
@@ -82,12 +80,12 @@ NATIVE_BFLOAT16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_til
 
 @pytest.mark.skipif(not NATIVE_BFLOAT16, reason="bfloat16 products are emulated on this CPU (slow)")
 @pytest.mark.parametrize("kind", ["text", "audio, 8-bit"])
-def test_bfloat16_rates_agree_with_bfloat16_coding(llm_predictor: LLMPredictor, corpus: bytes, kind: str) -> None:
+def test_bfloat16_rates_agree_with_bfloat16_coding(chunks: dict[str, bytes], kind: str) -> None:
     """`llm:dtype=bfloat16`, the fast path for rates on CPUs that multiply bfloat16
     natively: evaluate's batched rates agree with what `compress` writes with the same
     spec within the 0.5% of issue 11, though bfloat16 rounds batched and one-row products
     differently (bench/llm_rates.py --dtype bfloat16: 0.06-0.2% on 1 KB chunks)."""
-    chunk = CHUNKS[kind](corpus)
+    chunk = chunks[kind]
     predictor = LLMPredictor(dtype="bfloat16")
     step = coding.encode_chunk(LLMPredictor(loaded=predictor.loaded, vocab=predictor.vocab), chunk)
     batched = llm_scoring.encode_chunk(predictor, chunk)
