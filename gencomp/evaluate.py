@@ -27,7 +27,7 @@ import lzma
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Container, Iterable, Iterator, Sequence
+from typing import Callable, Container, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import zstandard
@@ -248,65 +248,89 @@ def _timed_chunk(predictor: Predictor, chunk: bytes, advance: Advance | None = N
     return code_chunk(predictor, chunk, advance), time.perf_counter() - start
 
 
+Row = tuple[DataSet, str]  # a modality and its mapping: one row's cell of the table
+
+
 def code_chunks(
     predictor: Predictor,
-    modality: DataSet,
-    mapping: str = "8-bit",
+    plan: Sequence[Row],
     workers: int = 1,
-    skip: Container[int] = (),
+    skip: Mapping[tuple[str, str], Container[int]] | None = None,
     label: str | None = None,
     advance: Advance | None = None,
     pool: Pool | None = None,
 ) -> Iterator[ChunkResult]:
-    """Each chunk of ``modality`` whose number is not in ``skip``, coded on its own, yielded
-    as it finishes (in any order with several workers); chunks are read as workers free up.
-    ``pool`` (e.g. :func:`gencomp.ray_pool.in_ray`) replaces the local processes."""
-    todo = [(int(n), int(size)) for n, size in zip(modality.chunks.numbers, modality.chunks.lengths) if int(n) not in skip]
+    """Each chunk of each row in ``plan`` whose number is not in ``skip[modality, mapping]``, coded on its
+    own, yielded as it finishes (in any order with several workers); chunks are read as
+    workers free up. One pool codes the whole plan: a worker loads the model once (a
+    language model's worker takes about 15 s to start) and no row waits for the slowest
+    chunk of the row before it. ``pool`` (e.g. :func:`gencomp.ray_pool.in_ray`) replaces
+    the local processes."""
+    todo = [
+        (modality, mapping, int(n), int(size))
+        for modality, mapping in plan
+        for n, size in zip(modality.chunks.numbers, modality.chunks.lengths)
+        if int(n) not in (skip or {}).get((modality.name, mapping), ())
+    ]
 
-    def data(number: int) -> bytes:
+    def data(modality: DataSet, mapping: str, number: int) -> bytes:
         chunk = modality.chunks.read(number)
         return modalities.to_7bit(chunk) if mapping == "7-bit" else chunk
 
-    def result(number: int, size: int, coded: coding.CodedChunk, seconds: float) -> ChunkResult:
+    def result(modality: DataSet, mapping: str, number: int, size: int, coded: coding.CodedChunk, seconds: float) -> ChunkResult:
         return ChunkResult(label or predictor.spec, predictor.spec, mapping, modality.name, number, size, len(coded.data), coded.ideal_bits, seconds)
 
     if not todo or (pool is None and (workers <= 1 or len(todo) <= 1)):
-        for number, size in todo:
-            yield result(number, size, *_timed_chunk(predictor, data(number), advance))
+        for modality, mapping, number, size in todo:
+            yield result(modality, mapping, number, size, *_timed_chunk(predictor, data(modality, mapping, number), advance))
         return
-    arguments = ((data(number),) for number, _ in todo)
+    arguments = ((data(modality, mapping, number),) for modality, mapping, number, _ in todo)
     mapped = (pool or in_processes)(predictor, _timed_chunk, arguments, min(workers, len(todo)))
     with contextlib.closing(mapped) as finished:
         for i, (coded, seconds) in finished:
             if advance:
-                advance(todo[i][1])
+                advance(todo[i][3])
             yield result(*todo[i], coded, seconds)
 
 
-def evaluate_predictor(
+def evaluate_rows(
     predictor: Predictor,
-    modality: DataSet,
-    mapping: str = "8-bit",
+    plan: Sequence[Row],
     workers: int = 1,
     advance: Advance | None = None,
     label: str | None = None,
     log: ResultsLog | None = None,
     pool: Pool | None = None,
-) -> Result:
-    """Arithmetic-code each chunk on its own; the rate counts the codes' bytes. The row
-    is called ``label`` (default: the predictor's full spec). Chunks ``log`` already holds
-    are not coded again; the others are appended to it as they finish. ``pool`` replaces
-    the local worker processes (see :func:`code_chunks`)."""
-    wanted = set(modality.chunks.numbers.tolist())
-    done = {n: r for n, r in (log.finished(predictor.spec, mapping, modality.name) if log else {}).items() if n in wanted}
-    chunks = list(done.values())
+) -> list[Result]:
+    """Arithmetic-code each chunk of each row on its own; a row's rate counts its codes'
+    bytes. Rows are called ``label`` (default: the predictor's full spec). Chunks ``log``
+    already holds are not coded again; the others are appended to it as they finish.
+    ``pool`` replaces the local worker processes (see :func:`code_chunks`)."""
+    done = {(m.name, mapping): _logged(log, predictor, m, mapping) for m, mapping in plan}
+    chunks = {key: list(finished.values()) for key, finished in done.items()}
     # closing: a Ctrl-C while a line is written ends the workers now, not when collected
-    with contextlib.closing(code_chunks(predictor, modality, mapping, workers, done, label, advance, pool)) as coded:
+    with contextlib.closing(code_chunks(predictor, plan, workers, done, label, advance, pool)) as coded:
         for chunk in coded:
             if log:
                 log.append(chunk)
-            chunks.append(chunk)
-    chunks.sort(key=lambda c: c.chunk)  # sums in one order, however the workers finished
+            chunks[chunk.modality, chunk.mapping].append(chunk)
+    return [_row_result(predictor, label, m, mapping, chunks[m.name, mapping]) for m, mapping in plan]
+
+
+def evaluate_predictor(predictor: Predictor, modality: DataSet, mapping: str = "8-bit", workers: int = 1, advance: Advance | None = None,
+                       label: str | None = None, log: ResultsLog | None = None, pool: Pool | None = None) -> Result:
+    """One row of :func:`evaluate_rows`."""
+    return evaluate_rows(predictor, [(modality, mapping)], workers, advance, label, log, pool)[0]
+
+
+def _logged(log: ResultsLog | None, predictor: Predictor, modality: DataSet, mapping: str) -> dict[int, ChunkResult]:
+    """The row's chunks ``log`` holds, of those selected."""
+    wanted = set(modality.chunks.numbers.tolist())
+    return {n: r for n, r in (log.finished(predictor.spec, mapping, modality.name) if log else {}).items() if n in wanted}
+
+
+def _row_result(predictor: Predictor, label: str | None, modality: DataSet, mapping: str, chunks: list[ChunkResult]) -> Result:
+    chunks = sorted(chunks, key=lambda c: c.chunk)  # sums in one order, however the workers finished
     raw, compressed = [c.raw_bytes for c in chunks], [c.compressed_bytes for c in chunks]
     return Result(
         row=label or predictor.spec,
@@ -332,14 +356,13 @@ def evaluate_predictors(
     pool: Pool | None = None,
 ) -> list[Result]:
     """Every predictor's rows (each modality, each of its mappings; see
-    :func:`evaluate_predictor`), the rows called by the keys of ``predictors``. Each
+    :func:`evaluate_rows`), the rows called by the keys of ``predictors``. Each
     predictor is one tracked piece of work, counted in raw bytes, the chunks ``log``
     already holds counted done; ``workers`` gives the processes (or Ray slots) for each."""
     rows = []
     for spec, predictor in predictors.items():
         plan = [(modality, mapping) for modality in data for mapping in mappings(predictor, modality.name)]
-        done = sum(r.raw_bytes for m, mapping in plan for r in log.finished(predictor.spec, mapping, m.name).values()) if log else 0
-        count = workers(predictor)
+        done = sum(r.raw_bytes for m, mapping in plan for r in _logged(log, predictor, m, mapping).values())
         with track(predictor.spec, sum(m.size for m, _ in plan), done) as advance:
-            rows += [evaluate_predictor(predictor, m, mapping, count, advance, f"{spec} → coder", log, pool) for m, mapping in plan]
+            rows += evaluate_rows(predictor, plan, workers(predictor), advance, f"{spec} → coder", log, pool)
     return rows

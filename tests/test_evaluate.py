@@ -22,6 +22,7 @@ from gencomp.results_log import run_settings
 from gencomp.modalities import bytes_to_audio, to_7bit
 from gencomp.errors import GencompError
 from gencomp.spec import load_predictor
+from gencomp.workers import in_processes
 from gencomp_cli.main import app
 from peak_memory import gencomp_with_peak
 
@@ -92,6 +93,30 @@ def test_predictor_rate_counts_codes_that_decode():
     assert result.rate == pytest.approx(100 * result.compressed_bytes / 150)
     assert result.adjusted_rate == result.rate  # a compressor has no parameters
     assert ev.mappings(predictor, "image") == ["8-bit"]
+
+
+def test_one_pool_codes_every_row_as_each_row_alone():
+    """A predictor's rows go through one pool (a language model's workers take about 15 s
+    each to start): the pool is asked once for the whole plan, and each row's codes are
+    those the row gets coded alone in this process. The rows are the first bytes of the
+    bundled text and an image patch, in full bytes and the 7-bit mapping."""
+    predictor = load_predictor(FAST)
+    text = DataSet("text", "test", [datasets.text_corpus().data[i : i + 90] for i in (0, 90, 180)])
+    image = DataSet("image", "test", [datasets.bundled_image("camera")[row, :96].tobytes() for row in (100, 200)])
+    plan = [(text, "8-bit"), (image, "8-bit"), (image, "7-bit")]
+    asked = []
+
+    def counting(*arguments):
+        asked.append(arguments[3])
+        return in_processes(*arguments)
+
+    rows = ev.evaluate_rows(predictor, plan, workers=2, pool=counting)
+    assert asked == [2]
+    alone = [ev.evaluate_predictor(predictor, modality, mapping) for modality, mapping in plan]
+    assert [(r.modality, r.mapping, r.chunks, r.compressed_bytes) for r in rows] == [
+        (r.modality, r.mapping, r.chunks, r.compressed_bytes) for r in alone
+    ]
+    assert [r.chunks for r in rows] == [3, 2, 2]
 
 
 def test_seven_bit_mapping_codes_shifted_bytes_and_scales_by_8_over_7():
