@@ -19,6 +19,7 @@ import time
 import torch
 
 from gencomp.llm import scoring
+from gencomp.llm.loading import native_bfloat16
 from gencomp.llm.predictor import LLMPredictor
 from llm_rates import KINDS, chunks_of
 
@@ -34,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"cpu {torch.backends.cpu.get_cpu_capability()}, native bfloat16: {torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()}; "
+    print(f"cpu {torch.backends.cpu.get_cpu_capability()}, native bfloat16: {native_bfloat16()}; "
           f"torch threads {torch.get_num_threads()}; chunks {args.drawn} of {args.bytes} bytes")
     predictors = {dtype: LLMPredictor(dtype=dtype, threads=0) for dtype in DTYPES}
     warm = chunks_of("text", 1, 64, [1])[0]

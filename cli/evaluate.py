@@ -17,6 +17,7 @@ from rich.text import Text
 from gencomp import evaluate as ev
 from gencomp import report
 from gencomp.eval_data import DataSet, bundled_data, file_data, select
+from gencomp.llm.loading import native_bfloat16
 from gencomp.evaluate_outputs import csv_text, data_summary, json_document, page_settings
 from gencomp.predictor import Predictor
 from gencomp.results_log import RecordedRun, ResultsLog, read_results, results_header, run_settings
@@ -36,13 +37,13 @@ from gencomp_cli.common import (
 )
 from gencomp_cli.options import load
 
-DEFAULT_MODELS = ["gzip", "zstd"]  # the refined predictors: since 0.5 about 7× and 4× 0.1's speed
+DEFAULT_LLM = "llm:dtype=bfloat16"  # where the CPU multiplies bfloat16 natively, else "llm" (float32)
 DEFAULT_SAMPLE = 8  # chunks per modality: enough for an interval of a few points
 DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def evaluate(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help=f"Predictor to evaluate through arithmetic coding; repeat for several (default: {', '.join(DEFAULT_MODELS)}; the refined predictors, about 150-350 B/s a worker; also gzip:fast and zstd:fast, about 3× that; lzma and bz2, slower; llm: the language model, about 100 B/s a worker on text and 25 on images and audio, up to 10× that on chunks whose tokenisation does not branch; about 25 minutes for 8 chunks of each on 2 cores; llm:dtype=bfloat16: 1.5-2× that speed, 15 minutes, where the CPU multiplies bfloat16 natively (AVX512-BF16, AMX; slower elsewhere), its rates within half a point of float32's).")] = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Predictor to evaluate through arithmetic coding; repeat for several (default: gzip, the refined compressor predictor, and llm, the language model: in bfloat16 where the CPU multiplies it natively (AVX512-BF16, AMX), 1.5-2× float32's speed with rates within half a point of it, else in float32; about 15-20 minutes for 8 chunks of each on 2 cores, 25 or more in float32; -m gzip -m zstd: about 7 minutes. Speeds a worker: gzip and zstd about 150-350 B/s, gzip:fast and zstd:fast about 3× that, lzma and bz2 slower; llm about 100 B/s on text and 25 on images and audio in float32, up to 10× that on chunks whose tokenisation does not branch).")] = None,
     data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Files or folders to evaluate instead of the bundled data (images -> 32×64 patches, audio -> 16 kHz 8-bit, others as bytes).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
@@ -72,7 +73,7 @@ def evaluate(
         recorded = read_results(resume) if resume else None  # a foreign file is refused before any work
     if limit is None and sample is None:
         sample = DEFAULT_SAMPLE
-    predictors = {spec: load(spec) for spec in model or DEFAULT_MODELS}  # every spec checked first
+    predictors = {spec: load(spec) for spec in model or _default_models()}  # every spec checked first
     sets = _data(data, limit, sample, seed)
     log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
     rows = ev.evaluate_classical(sets) if classical else []
@@ -93,6 +94,12 @@ def evaluate(
         _write(html, report.evaluate_page(rows, data_summary(sets), page_settings(list(predictors), classical, limit, sample, seed, workers)))
         if open_page:
             open_in_browser(html)
+
+
+def _default_models() -> list[str]:
+    """The refined gzip predictor and the language model, in bfloat16 where that is fast
+    (issue 11: a default table with the LLM rows)."""
+    return ["gzip", DEFAULT_LLM if native_bfloat16() else "llm"]
 
 
 def _check_options(limit: Optional[int], sample: Optional[int], workers: Optional[int], seed: int, json_out: Optional[Path], csv_out: Optional[Path],

@@ -10,6 +10,7 @@ import torch
 
 from gencomp import coding, datasets, modalities
 from gencomp.llm import scoring as llm_scoring
+from gencomp.llm.loading import native_bfloat16
 from gencomp.llm.predictor import LLMPredictor
 
 
@@ -75,10 +76,7 @@ def test_speculation_runs_the_sequences_a_walk_lacks_together(llm_predictor: LLM
     assert coded.ideal_bits == pytest.approx(step.ideal_bits, rel=1e-4)
 
 
-NATIVE_BFLOAT16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-
-
-@pytest.mark.skipif(not NATIVE_BFLOAT16, reason="bfloat16 products are emulated on this CPU (slow)")
+@pytest.mark.skipif(not native_bfloat16(), reason="bfloat16 products are emulated on this CPU (slow)")
 @pytest.mark.parametrize("kind", ["text", "audio, 8-bit"])
 def test_bfloat16_rates_agree_with_bfloat16_coding(chunks: dict[str, bytes], kind: str) -> None:
     """`llm:dtype=bfloat16`, the fast path for rates on CPUs that multiply bfloat16

@@ -103,6 +103,15 @@ def resolve_dtype(dtype: str, device: Any) -> Any:
     return getattr(torch, dtype)
 
 
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX): there the model
+    in bfloat16 gives rates 1.5-2x float32's speed; elsewhere torch emulates bfloat16,
+    slower than float32 (bench/llm_dtypes.py)."""
+    import torch
+
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Library code never prints: silence transformers' logs and progress bars (and the
