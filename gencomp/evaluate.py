@@ -260,12 +260,12 @@ def code_chunks(
     advance: Advance | None = None,
     pool: Pool | None = None,
 ) -> Iterator[ChunkResult]:
-    """Each chunk of each row in ``plan`` whose number is not in ``skip[modality, mapping]``, coded on its
-    own, yielded as it finishes (in any order with several workers); chunks are read as
-    workers free up. One pool codes the whole plan: a worker loads the model once (a
-    language model's worker takes about 15 s to start) and no row waits for the slowest
-    chunk of the row before it. ``pool`` (e.g. :func:`gencomp.ray_pool.in_ray`) replaces
-    the local processes."""
+    """Each chunk of each row in ``plan`` whose number is not in ``skip[modality name,
+    mapping]``, coded on its own, yielded as it finishes (in any order with several
+    workers); chunks are read as workers free up. One pool codes the whole plan: a worker
+    loads the model once (a language model's workers take 8-17 s to start) and no row waits
+    for the slowest chunk of the row before it (bench/evaluate_pools.py). ``pool`` (e.g.
+    :func:`gencomp.ray_pool.in_ray`) replaces the local processes."""
     todo = [
         (modality, mapping, int(n), int(size))
         for modality, mapping in plan
