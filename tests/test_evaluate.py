@@ -96,7 +96,7 @@ def test_predictor_rate_counts_codes_that_decode():
 
 
 def test_one_pool_codes_every_row_as_each_row_alone():
-    """A predictor's rows go through one pool (a language model's workers take about 15 s
+    """A predictor's rows go through one pool (a language model's workers take 8-17 s
     each to start): the pool is asked once for the whole plan, and each row's codes are
     those the row gets coded alone in this process. The rows are the first bytes of the
     bundled text and an image patch, in full bytes and the 7-bit mapping."""
