@@ -10,7 +10,7 @@ from transformers import LlamaConfig
 
 from gencomp.llm.beam import Node
 from gencomp.llm.predictor import LLMPredictor
-from gencomp.llm.step import LlamaSteps, TransformersSteps, new_steps, supports_fused
+from gencomp.llm.step import LlamaSteps, TransformersSteps, new_steps, packable, scoring_weights, supports_fused
 
 
 def walk(predictor: LLMPredictor, data: bytes, start: int = 0) -> list[np.ndarray]:
@@ -75,3 +75,16 @@ def test_token_ends_in_one_tree_pass_match_separate_steps(llm_predictor: LLMPred
         assert predictor.model_steps - steps == (3 if not firsts else 1)
         firsts.append(np.array([end.first for end in ends]))
     assert np.allclose(firsts[0], firsts[1], rtol=1e-3, atol=1e-9)
+
+
+def test_the_scorers_packed_weights_give_transformers_logits(llm_predictor: LLMPredictor, prose: bytes) -> None:
+    """The batched scorer's weights (prepacked for oneDNN here) against transformers'
+    forward of the same tokens: float32 rounding apart, the same logits."""
+    weights = scoring_weights(llm_predictor.loaded)
+    assert weights.packed == packable(llm_predictor.loaded.device, llm_predictor.loaded.dtype)
+    ids = [llm_predictor.bos, *llm_predictor.vocab.encode(prose[:300])]
+    with torch.inference_mode():
+        cache = weights.new_cache(len(ids))
+        ours = weights.forward(torch.tensor(ids), torch.arange(len(ids)), cache, 0, None, slice(None))
+        theirs = llm_predictor.model(input_ids=torch.tensor([ids]), use_cache=False).logits[0]
+    assert torch.allclose(ours, theirs, atol=1e-3)

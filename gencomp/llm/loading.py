@@ -47,6 +47,7 @@ class LoadedModel:
     dtype: Any  # torch.dtype
     weights: str  # names the exact weights: GGUF hash, hub commit, or folder listing hash
     step_weights: Any = None  # the weights gencomp.llm.step lays out for its steps, once built
+    scoring_weights: Any = None  # ... and for batched scoring
 
 
 def cache_root() -> Path:

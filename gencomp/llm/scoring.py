@@ -41,7 +41,7 @@ from gencomp import coding
 from gencomp.llm.beam import Hypothesis, Node
 from gencomp.llm.predictor import LLMPredictor, next_token_probs
 from gencomp.llm.loading import torch_threads
-from gencomp.llm.step import LlamaSteps, supports_fused
+from gencomp.llm.step import scoring_weights, supports_fused
 
 LOGIT_BLOCK = 64  # hidden-state rows turned into logits by one matrix product
 LOGIT_BLOCKS_KEPT = 16  # blocks of logits kept (about 200 MB; 16-row blocks, 64 kept, did no better)
@@ -74,7 +74,7 @@ class _Passes:
     main line first, then any sequences, each pass after every computed key and value."""
 
     def __init__(self, predictor: LLMPredictor, chunk: bytes) -> None:
-        self.w = LlamaSteps(predictor.loaded).w  # the fused weights (needs supports_fused)
+        self.w = scoring_weights(predictor.loaded)  # (needs supports_fused)
         self.vocab = predictor.vocab
         self.passes = 0
         # sequence -> its slot: where its last token's keys and values are in the cache and
@@ -206,7 +206,7 @@ class _Passes:
         if logits is None:
             start = part[1] * LOGIT_BLOCK
             with torch.inference_mode():
-                logits = self._states[block][start : start + LOGIT_BLOCK] @ self.w.head
+                logits = self.w.product(self._states[block][start : start + LOGIT_BLOCK], self.w.head)
             self._logits[part] = logits
             if len(self._logits) > LOGIT_BLOCKS_KEPT:
                 self._logits.popitem(last=False)
