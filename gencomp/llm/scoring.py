@@ -11,17 +11,21 @@ together, and the beam then walks the bytes exactly as it does when coding:
    of the bytes, a token ending early) is computed there and then, so the code is the
    step-by-step coder's, up to the rounding of batched products.
 3. **Speculation**: so that a miss does not cost a pass of its own, a speculative walk
-   first runs ahead from a copy of the beam for ``LOOKAHEAD`` bytes, standing in for what
-   it lacks with the main line's distribution where the sequence's bytes end (most such
-   sequences are another tokenisation of the same bytes), and everything it lacked runs in
-   one pass with the miss. Its stand-ins only choose what to compute: the walk's numbers
+   first runs ahead from a copy of the beam for up to ``LOOKAHEAD`` bytes, standing in
+   for what it lacks with the main line's distribution where the sequence's bytes end
+   (most such sequences are another tokenisation of the same bytes), and everything it
+   lacked runs in one pass with the miss. Its stand-ins only choose what to compute: the walk's numbers
    are all computed ones. (Stand-ins in the code itself moved random 2 KB text chunks by
    up to 2.8%: a hypothesis they raise can carry the beam later.) Speculated sequences
    more than a depth of tokens past anything computed are left out: in a wide beam
    (7-bit image bytes) the stand-ins keep whole chains alive that the real beam drops.
    The depth adapts: it doubles (up to ``MAX_SPECULATION_DEPTH``) when the walk misses a
    sequence the last speculation saw but left out as too deep, and halves (down to
-   ``SPECULATION_DEPTH``) when it misses one the speculation never saw.
+   ``SPECULATION_DEPTH``) when it misses one the speculation never saw. The look-ahead
+   adapts too: it halves (down to ``MIN_LOOKAHEAD``) when the walk misses again within a
+   quarter of it, and doubles back when the walk gets half of it past the last miss (on
+   silent 7-bit speech the walk misses every ~6 bytes whatever the look-ahead, and rows
+   speculated 8 bytes on were used 40% of the time; on text it runs ~30 bytes a miss).
 
 Files are still coded step by step, which a decoder can repeat; this is for rates.
 Batched passes run on the fused Llama step (``gencomp.llm.step``); a model without it
@@ -61,7 +65,11 @@ CACHE_PER_TOKEN = 16
 # Fixed depths on evaluate's first chunks (2 KB, 1 thread): text 104 B/s at 8 tokens, 140
 # at 24; speech 36 at 8, 54 at 64 (48 passes instead of 197); a 7-bit image patch 20 at 8,
 # 10 at 24 (54,104 rows for the 8,018 the walk uses). Adapting: 155 / 48 / 21 B/s.
-LOOKAHEAD = 64  # bytes a speculative walk runs ahead of a miss
+# Look-ahead (bfloat16, 2 KB, side by side): fixed 64 against adapting from 64 to 16,
+# 7-bit speech 88.6 / 69.3 s and 66.0 / 61.7, 7-bit patches 42.9 / 46.9, 81.4 / 72.3 and
+# 37.4 / 32.3, 8-bit speech 46.7 / 39.4, text 12.1 / 12.7 (bench/README.md).
+LOOKAHEAD = 64  # bytes a speculative walk runs ahead of a miss, at most
+MIN_LOOKAHEAD = 16  # ... and at least
 SPECULATION_DEPTH = 8  # tokens past the computed ones a speculated sequence may be, at least
 MAX_SPECULATION_DEPTH = 64  # ... and at most
 
@@ -262,17 +270,25 @@ class _ExactWalk(_Walk):
     def __init__(self, predictor: LLMPredictor, passes: _Passes, chunk: bytes) -> None:
         super().__init__(predictor, passes, chunk)
         self.depth = SPECULATION_DEPTH
+        self.lookahead = LOOKAHEAD
         self._beyond: set[Key] = set()  # what the last speculation left out as too deep
+        self._missed_at = 0  # where the walk last missed
 
     def _lacking(self, node: Node, key: Key, ancestor: int) -> int:
         if key in self._beyond:  # the walk went where the speculation saw but did not reach
             self.depth = min(2 * self.depth, MAX_SPECULATION_DEPTH)
         elif self.depth > SPECULATION_DEPTH:  # the speculation went astray: rows past it would be lost
             self.depth //= 2
+        start = len(self._seen)
+        if start > self._missed_at:
+            advanced, self._missed_at = start - self._missed_at, start
+            if advanced >= self.lookahead // 2:
+                self.lookahead = min(2 * self.lookahead, LOOKAHEAD)
+            elif advanced < self.lookahead // 4:
+                self.lookahead = max(self.lookahead // 2, MIN_LOOKAHEAD)
         ahead = _Speculation(self, key)
         if self._beam:  # none while anchoring
-            start = len(self._seen)
-            for byte in self.chunk[start : start + LOOKAHEAD]:
+            for byte in self.chunk[start : start + self.lookahead]:
                 ahead._fill_cases()
                 ahead._observe(byte)
         self.passes.run([key, *ahead.lacked])
