@@ -14,11 +14,12 @@ together, and the beam then walks the bytes exactly as it does when coding:
    first runs ahead from a copy of the beam for up to ``LOOKAHEAD`` bytes, standing in
    for what it lacks with the main line's distribution where the sequence's bytes end
    (most such sequences are another tokenisation of the same bytes), and everything it
-   lacked runs in one pass with the miss. Its stand-ins only choose what to compute: the walk's numbers
-   are all computed ones. (Stand-ins in the code itself moved random 2 KB text chunks by
-   up to 2.8%: a hypothesis they raise can carry the beam later.) Speculated sequences
-   more than a depth of tokens past anything computed are left out: in a wide beam
-   (7-bit image bytes) the stand-ins keep whole chains alive that the real beam drops.
+   lacked runs in one pass with the miss. Its stand-ins only choose what to compute: the
+   walk's numbers are all computed ones. (Stand-ins in the code itself moved random 2 KB
+   text chunks by up to 2.8%: a hypothesis they raise can carry the beam later.)
+   Speculated sequences more than a depth of tokens past anything computed are left out:
+   in a wide beam (7-bit image bytes) the stand-ins keep whole chains alive that the real
+   beam drops.
    The depth adapts: it doubles (up to ``MAX_SPECULATION_DEPTH``) when the walk misses a
    sequence the last speculation saw but left out as too deep, and halves (down to
    ``SPECULATION_DEPTH``) when it misses one the speculation never saw. The look-ahead
