@@ -6,9 +6,8 @@ scoring, ``--workers`` processes with cores // workers torch threads each, model
 in the workers included) on ``--chunks`` chunks of the bundled data; then the base path on
 the first ``--base-bytes`` / ``--chunks`` bytes of each of those chunks: what `compress
 --model llm --workers 1` ran when the issue was filed (14.5 B/s on prose then), that is
-the earlier gencomp in
-``--baseline`` (its `llm` predictor, one process on torch's default threads) — see
-bench/baseline.py for unpacking it. Without ``--baseline``, this tree's step path on
+the earlier gencomp in ``--baseline`` (its `llm` predictor, one process on torch's
+default threads) — see bench/baseline.py for unpacking it. Without ``--baseline``, this tree's step path on
 transformers' own forward stands in for it (it has the beam's later changes; the ratios
 against it at stop 26 were those against 0.1's code at 0.5 within noise: README).
 
