@@ -7,9 +7,10 @@ in the workers included) on ``--chunks`` chunks of the bundled data; then the ba
 the first ``--base-bytes`` / ``--chunks`` bytes of each of those chunks: what `compress
 --model llm --workers 1` ran when the issue was filed (14.5 B/s on prose then), that is
 the earlier gencomp in ``--baseline`` (its `llm` predictor, one process on torch's
-default threads) — see bench/baseline.py for unpacking it. Without ``--baseline``, this tree's step path on
-transformers' own forward stands in for it (it has the beam's later changes; the ratios
-against it at stop 26 were those against 0.1's code at 0.5 within noise: README).
+default threads) — see bench/baseline.py for unpacking it. Without ``--baseline``, this
+tree's step path on transformers' own forward stands in for it (it has the beam's later
+changes; the ratios against it at stop 26 were those against 0.1's code at 0.5 within
+noise: README).
 
     mkdir -p /tmp/baseline && git archive 662783b gencomp | tar -x -C /tmp/baseline
     .venv/bin/python bench/llm_evaluate_speed.py --baseline /tmp/baseline --base-bytes 512 \
@@ -67,7 +68,7 @@ def main() -> None:
         result = evaluate.evaluate_predictor(predictor, data, mapping, workers)
         fast = result.raw_bytes / (time.perf_counter() - start)
         # the base codes the start of every chunk evaluate coded: one chunk alone may be
-        # a smooth patch or a silence, far easier or harder than the row
+        # far easier or harder than the row (patches: 3.2 to 14.3 B/s by the chunk drawn)
         share = max(1, args.base_bytes // len(data.chunks))
         starts = [data.chunks.read(int(n))[:share] for n in data.chunks.numbers]
         starts = [modalities.to_7bit(s) if mapping == "7-bit" else s for s in starts]
