@@ -212,3 +212,27 @@ def test_evaluate_csv_to_stdout_is_only_csv(tiny_data):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("row,mapping,modality")
     assert "text: 1 of 1 chunk(s)" in result.stderr and "row," not in result.stderr
+
+
+def test_evaluate_modality_must_be_in_the_data(tiny_data):
+    result = evaluate("--data", str(tiny_data), "--modality", "image")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == "error: no image data to measure; --modality can be text, all"
+
+
+def test_evaluate_codes_random_bytes_through_predictors_only_when_asked():
+    """The default leaves the bundled random bytes to the classical rows (issue 11's
+    15-minute default); --modality names what every row measures."""
+    def columns(*args: str) -> dict[str, set[str]]:
+        result = run("evaluate", "-m", "ngram", "--limit", "1", "--workers", "1", "--csv", "-", *args)
+        assert result.exit_code == 0, result.stderr
+        found: dict[str, set[str]] = {}
+        for line in result.stdout.splitlines()[1:]:
+            row, _, modality = line.split(",")[:3]
+            found.setdefault(row, set()).add(modality)
+        return found
+
+    default = columns()
+    assert default.pop("ngram → coder") == {"text", "image", "audio"}
+    assert default["gzip (chunked)"] == {"text", "image", "audio", "random"}
+    assert columns("-M", "random", "-M", "text", "--no-classical") == {"ngram → coder": {"text", "random"}}
