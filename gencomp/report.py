@@ -146,11 +146,12 @@ class Bar:
 
 def chart(modality: str, results: Sequence[Result]) -> dict[str, Any]:
     """Our rates on ``modality`` (not the adjusted ones: they dwarf the rest) and the
-    paper's, best first, on one axis from 0 to the largest rate (at least 100%)."""
+    paper's, best first, on one axis from 0 to the largest rate (at least 100%); an
+    interval past it is cut there (two chunks' can reach 500%, which would squash the rest)."""
     ours = [(row_label(r), r.rate, r.rate_low, r.rate_high, False) for r in results if r.modality == modality and np.isfinite(r.rate)]
     paper = [(label, rates[modality], None, None, True) for label, rates in paper_rows().items() if modality in rates]
     rows = sorted(ours + paper, key=lambda row: row[1])
-    top = max([100.0, *(high or rate for _, rate, _, high, _ in rows)])
+    top = max([100.0, *(rate for _, rate, _, _, _ in rows)])
     bars = [Bar(label, rate, low, high, is_paper, 100 * rate / top,
                 None if low is None else (100 * max(low, 0) / top, 100 * (min(high, top) - max(low, 0)) / top))
             for label, rate, low, high, is_paper in rows]

@@ -22,7 +22,9 @@ import soundfile
 from PIL import Image
 from typer.testing import CliRunner
 
+from gencomp.evaluate import Result
 from gencomp.modalities import SAMPLE_RATE
+from gencomp.report import chart
 from gencomp_cli.main import app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -117,6 +119,21 @@ def test_evaluate_page(browser, tmp_path):
         assert f"{row['rate']:.1f}" in seen["text"]
     assert "paper, Table 1: Chinchilla 70B (chunked)" in seen["text"] and "8.3" in seen["text"]  # the paper's Table 1 beside ours
     assert "zstd:fast → coder" in seen["text"]
+
+
+def test_evaluate_chart_axis_ends_at_the_largest_rate():
+    """Two chunks of 8-bit speech gave the LLM 146% ±393 (docs/evaluate_chart.png): its
+    whisker is cut at the axis's end instead of stretching the axis to 539%. The rows are
+    made here."""
+    wide = Result("llm → coder", "coder", "8-bit", "audio", 4096, 5980, 2, margin=3.93)
+    narrow = Result("flac (chunked)", "FLAC", "8-bit", "audio", 4096, 1008, 2, margin=0.037)
+    bars = {bar.label: bar for bar in chart("audio", [wide, narrow])["bars"]}
+    assert chart("audio", [wide, narrow])["top"] == pytest.approx(100 * 5980 / 4096)
+    assert bars["llm → coder"].width == pytest.approx(100)
+    left, width = bars["llm → coder"].whisker
+    assert left == 0 and width == pytest.approx(100)  # 146 - 393 < 0 up to the axis's end
+    left, width = bars["flac (chunked)"].whisker
+    assert left + width == pytest.approx(100 * (100 * 1008 / 4096 + 3.7) / (100 * 5980 / 4096))
 
 
 def test_out_dir_with_other_files_is_refused_without_force(tmp_path):
