@@ -208,3 +208,30 @@ def test_a_worker_gives_torch_its_share_of_the_cores():
     finally:
         torch.set_num_threads(threads)
         signal.signal(signal.SIGINT, handler)
+
+
+def test_a_default_run_resumed_with_every_modality_adds_the_random_rows_alone(tmp_path):
+    """The bundled data's random bytes are left to the classical rows by default; resuming
+    that run's file with --modality all codes them through the predictor and nothing else
+    again, and its table is that of a run with --modality all from the start (with the
+    counting model: 2 KB chunks of the paper's zstd took a minute)."""
+    def bundled(*args: str):
+        result = CliRunner().invoke(app, ["evaluate", "-m", "ngram", "--no-classical", "--limit", "2", "--workers", "1", "--csv", "-", *args])
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    first, again = tmp_path / "first.jsonl", tmp_path / "again.jsonl"
+    bundled("--results", str(first))
+    coded = [json.loads(line) for line in first.read_text().splitlines()[1:]]
+    assert sorted({c["modality"] for c in coded}) == ["audio", "image", "text"] and len(coded) == 6
+    resumed = bundled("--resume", str(first), "-M", "all")
+    added = [json.loads(line) for line in first.read_text().splitlines()[1 + len(coded):]]
+    assert [(c["modality"], c["chunk"]) for c in added] == [("random", 0), ("random", 1)]
+    whole = bundled("--results", str(again), "-M", "all")
+    assert resumed.stdout.splitlines()[1:] and _without_seconds(resumed.stdout) == _without_seconds(whole.stdout)
+
+
+def _without_seconds(csv: str) -> list[list[str]]:
+    header, *lines = [line.split(",") for line in csv.splitlines()]
+    keep = [i for i, name in enumerate(header) if name != "seconds"]
+    return [[line[i] for i in keep] for line in lines]
