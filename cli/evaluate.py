@@ -11,6 +11,7 @@ from typing import Annotated, Iterable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -73,14 +74,20 @@ def evaluate(
     _check_options(limit, sample, workers, seed, json_out, csv_out, html, open_page, results, resume, force)
     with user_errors():
         recorded = read_results(resume) if resume else None  # a foreign file is refused before any work
+    every_chunk = classical and not data and limit is None and sample is None  # issue 11: the default's classical rows see all
     if limit is None and sample is None:
         sample = DEFAULT_SAMPLE
     predictors = {spec: load(spec) for spec in model or _default_models()}  # every spec checked first
-    sets = _data(data, modality, limit, sample, seed)
+    whole, sets = _data(data, modality, limit, sample, seed)
     coded = _coded(sets, modality)
     shown = sets if classical else coded  # the table's columns
     log = _results_log(results, resume, recorded, predictors.values(), sets, limit, sample, seed)
-    rows = ev.evaluate_classical(sets) if classical else []
+    rows = []
+    if classical:
+        if every_chunk:
+            say("the classical rows: every chunk, and chunked on the chunks the predictors code (--sample N or --limit N: all rows on those)")
+        with stderr.status("the classical compressors…", spinner="dots"):
+            rows = ev.evaluate_classical(whole, alongside=coded) if every_chunk else ev.evaluate_classical(sets)
     try:
         with cluster(ray) as pool, user_errors():
             rows += ev.evaluate_predictors(predictors, coded, partial(worker_count, workers, pool, default=DEFAULT_WORKERS),
@@ -89,13 +96,13 @@ def evaluate(
         fail(f"interrupted; the finished chunks are in {log.path}: continue with --resume {log.path}" if log
              else "interrupted (with --results FILE the finished chunks are kept, and --resume FILE continues)")
     if "-" not in (str(json_out), str(csv_out)):
-        Console().print(_table(rows, [m.name for m in shown], paper, sorted({m.name for m in shown} - {m.name for m in coded})))
+        Console().print(_table(rows, [m.name for m in shown], paper, sorted({m.name for m in shown} - {m.name for m in coded}), every_chunk))
     if json_out:
         _write(json_out, json_document(rows, shown))
     if csv_out:
         _write(csv_out, csv_text(rows))
     if html:
-        _write(html, report.evaluate_page(rows, data_summary(shown), page_settings(list(predictors), [m.name for m in coded], classical, limit, sample, seed, workers)))
+        _write(html, report.evaluate_page(rows, data_summary(shown), page_settings(list(predictors), [m.name for m in coded], _classical_setting(classical, every_chunk), limit, sample, seed, workers)))
         if open_page:
             open_in_browser(html)
 
@@ -134,9 +141,9 @@ def _check_options(limit: Optional[int], sample: Optional[int], workers: Optiona
         fail(f"{resume} is not a file; --resume continues a file written by --results")
 
 
-def _data(paths: Optional[list[Path]], wanted: Optional[list[str]], limit: Optional[int], count: Optional[int], seed: int) -> list[DataSet]:
-    """The chunks to measure (of the ``wanted`` modalities, if named), each modality's said
-    on stderr."""
+def _data(paths: Optional[list[Path]], wanted: Optional[list[str]], limit: Optional[int], count: Optional[int], seed: int) -> tuple[list[DataSet], list[DataSet]]:
+    """All the chunks of the ``wanted`` modalities (all if none named), and those selected
+    to measure, each modality's said on stderr."""
     with user_errors(), stderr.status("reading data…", spinner="dots"):
         sets = file_data(paths) if paths else bundled_data(seed=seed)
     available = {m.name: len(m.chunks) for m in sets}
@@ -145,11 +152,11 @@ def _data(paths: Optional[list[Path]], wanted: Optional[list[str]], limit: Optio
         if unknown:
             fail(f"no {unknown[0]} data to measure; --modality can be {', '.join([*available, ALL_MODALITIES])}")
         sets = [m for m in sets if m.name in wanted]
-    sets = [select(m, limit, count, seed) for m in sets]
-    for modality in sets:
+    selected = [select(m, limit, count, seed) for m in sets]
+    for modality in selected:
         say(f"{modality.name}: {len(modality.chunks)} of {available[modality.name]} chunk(s), {modality.size:,} bytes from {modality.source}")
     say("(--limit N or --sample N chunks per modality to change that)")
-    return sets
+    return sets, selected
 
 
 def _coded(sets: list[DataSet], wanted: Optional[list[str]]) -> list[DataSet]:
@@ -188,8 +195,16 @@ def _results_log(
     return log
 
 
-def _table(results: list[ev.Result], names: list[str], paper: bool, uncoded: list[str]) -> Table:
+def _classical_setting(classical: bool, every_chunk: bool) -> str:
+    if not classical:
+        return "no"
+    return f"every chunk, and chunked on the chunks the models coded ({ev.CODED_CHUNKS.strip()})" if every_chunk else "on the chunks the models coded"
+
+
+def _table(results: list[ev.Result], names: list[str], paper: bool, uncoded: list[str], every_chunk: bool) -> Table:
     caption = "chunks of 2048 bytes; ±: 95% interval over chunks (Student t, ratio estimator), none with one chunk or unchunked; adjusted: + 2 bytes per model parameter"
+    if every_chunk:
+        caption += f"; classical rows on every chunk, {escape(ev.CODED_CHUNKS.strip())} on those the predictors coded"
     if uncoded:
         caption += f"; {', '.join(uncoded)}: the classical rows only (--modality {ALL_MODALITIES} codes it through the predictors too)"
     table = Table(title="Compression rate (% of raw size; lower is better)", caption=caption)

@@ -192,24 +192,38 @@ class Result:
         return values | {"rate": self.rate, "rate_low": self.rate_low, "rate_high": self.rate_high, "adjusted_rate": self.adjusted_rate}
 
 
-def evaluate_classical(data: list[DataSet], codecs: Iterable[str] = CODECS) -> list[Result]:
-    """Every codec, unchunked and chunked, on every modality (each read once)."""
+CODED_CHUNKS = " [coded chunks]"  # ends the names of classical rows on the predictors' chunks
+
+
+def evaluate_classical(data: list[DataSet], codecs: Iterable[str] = CODECS, alongside: Iterable[DataSet] = ()) -> list[Result]:
+    """Every codec, unchunked and chunked, on every modality (each read once); then each
+    chunked on ``alongside``, the chunks the predictors code where ``data`` holds more
+    (rows ``… (chunked) [coded chunks]``, side by side with the predictors' on the same bytes)."""
+    codecs = list(codecs)
     results = []
     for modality in data:
-        chunks, raw = list(modality.chunks), modality.chunks.lengths
+        chunks = list(modality.chunks)
         for codec in codecs:
-            method, header = CODECS[codec][0], header_bytes(codec)
             start = time.perf_counter()
             unchunked, sizes = classical_sizes(codec, chunks)
             seconds = time.perf_counter() - start
-            n = len(chunks)
-            results.append(Result(codec, method, "8-bit", modality.name, modality.size, unchunked, n, seconds=seconds))
-            results.append(
-                Result(f"{codec} (chunked)", f"{method}, each chunk, header once ({header} B)", "8-bit", modality.name,
-                       modality.size, sum(sizes) - (n - 1) * header, n, seconds=seconds,
-                       margin=rate_margin(raw, [size - header for size in sizes]))  # the header's one copy is no spread
-            )
+            results.append(Result(codec, CODECS[codec][0], "8-bit", modality.name, modality.size, unchunked, len(chunks), seconds=seconds))
+            results.append(_chunked_result(codec, modality, sizes, seconds))
+    for modality in alongside:
+        chunks = list(modality.chunks)
+        for codec in codecs:
+            start = time.perf_counter()
+            sizes = [len(CODECS[codec][1](chunk)) for chunk in chunks]
+            results.append(_chunked_result(codec, modality, sizes, time.perf_counter() - start, CODED_CHUNKS))
     return results
+
+
+def _chunked_result(codec: str, modality: DataSet, sizes: list[int], seconds: float, suffix: str = "") -> Result:
+    """A codec's chunked row: each chunk compressed on its own, the header counted once."""
+    header, n = header_bytes(codec), len(sizes)
+    return Result(f"{codec} (chunked){suffix}", f"{CODECS[codec][0]}, each chunk, header once ({header} B)", "8-bit", modality.name,
+                  modality.size, sum(sizes) - (n - 1) * header, n, seconds=seconds,
+                  margin=rate_margin(modality.chunks.lengths, [size - header for size in sizes]))  # the header's one copy is no spread
 
 
 def is_language_model(predictor: Predictor) -> bool:

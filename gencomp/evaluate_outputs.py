@@ -35,8 +35,9 @@ def csv_text(rows: list[Result]) -> str:
     return buffer.getvalue()
 
 
-def page_settings(models: list[str], coded: list[str], classical: bool, limit: int | None, count: int | None, seed: int, workers: int | None) -> dict[str, str]:
-    """The run's settings as the page shows them; ``coded``: the modalities the models coded."""
+def page_settings(models: list[str], coded: list[str], classical: str, limit: int | None, count: int | None, seed: int, workers: int | None) -> dict[str, str]:
+    """The run's settings as the page shows them; ``coded``: the modalities the models coded;
+    ``classical``: on what the classical compressors ran."""
     chosen = " ".join(filter(None, (f"{count} at random (seed {seed})" if count else "", f"the first {limit}" if limit else "")))
-    return {"models": ", ".join(models), "coded by the models": ", ".join(coded), "classical compressors": "yes" if classical else "no", "chunks per modality": chosen,
+    return {"models": ", ".join(models), "coded by the models": ", ".join(coded), "classical compressors": classical, "chunks per modality": chosen,
             "chunk size": f"{CHUNK_SIZE} bytes", "workers": str(workers), "interval": INTERVAL}

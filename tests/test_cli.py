@@ -3,6 +3,7 @@ end through typer's test runner (stdout and stderr checked separately)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gencomp.eval_data import bundled_data
+from gencomp.evaluate import CODECS, CODED_CHUNKS
+from gencomp_cli.evaluate import DEFAULT_SAMPLE
 from gencomp_cli.main import app
 
 runner = CliRunner()
@@ -236,3 +240,22 @@ def test_evaluate_codes_random_bytes_through_predictors_only_when_asked():
     assert default.pop("ngram → coder") == {"text", "image", "audio"}
     assert default["gzip (chunked)"] == {"text", "image", "audio", "random"}
     assert columns("-M", "random", "-M", "text", "--no-classical") == {"ngram → coder": {"text", "random"}}
+
+
+def test_the_default_classical_rows_see_every_bundled_chunk_and_the_coded_ones():
+    """With no --sample, --limit or --data the classical rows run on every bundled chunk
+    (issue 11), and chunked again on the chunks the predictors coded: those rows are an
+    explicit --sample run's classical rows, on the predictor's bytes."""
+    def results(*args: str) -> dict[str, dict]:
+        result = run("evaluate", "-m", "ngram", "-M", "image", "--workers", "1", "--json", "-", *args)
+        assert result.exit_code == 0, result.stderr
+        return {row["row"]: row for row in json.loads(result.stdout)["results"]}
+
+    default, sampled = results(), results("--sample", str(DEFAULT_SAMPLE))
+    assert default["gzip (chunked)"]["chunks"] == len(bundled_data()[1].chunks) == 823
+    coded = {row.removesuffix(CODED_CHUNKS): r for row, r in default.items() if row.endswith(CODED_CHUNKS)}
+    assert sorted(coded) == sorted(f"{codec} (chunked)" for codec in CODECS)
+    for row, result in coded.items():
+        assert (result["chunks"], result["raw_bytes"]) == (DEFAULT_SAMPLE, default["ngram → coder"]["raw_bytes"])
+        assert result["compressed_bytes"] == sampled[row]["compressed_bytes"]
+    assert not any(row.endswith(CODED_CHUNKS) for row in sampled)
