@@ -1,9 +1,10 @@
 """Compression rates in the paper's protocol (its Table 1), on bundled or the user's data.
 
-Every row is measured on the same chunks of 2048 bytes per modality:
+Every row is measured on chunks of 2048 bytes per modality:
 - classical compressors applied directly (gzip, LZMA2, zstd, bzip2, PNG, FLAC), once to all
   chunks together (unchunked) and once to each chunk, the container's fixed cost counted
-  once (chunked: Σ size(chunk) − (n − 1) · header);
+  once (chunked: Σ size(chunk) − (n − 1) · header); where they see more chunks than the
+  predictors (every one, cheaply), chunked again on the predictors' own;
 - predictors through arithmetic coding, each chunk on its own (:func:`code_chunk`);
   for a language model on images and audio both the full bytes and the paper's 7-bit
   mapping (each byte shifted right by one, rate scaled by 8/7), labelled.
