@@ -198,24 +198,26 @@ CODED_CHUNKS = " [coded chunks]"  # ends the names of classical rows on the pred
 
 def evaluate_classical(data: list[DataSet], codecs: Iterable[str] = CODECS, alongside: Iterable[DataSet] = ()) -> list[Result]:
     """Every codec, unchunked and chunked, on every modality (each read once); then each
-    chunked on ``alongside``, the chunks the predictors code where ``data`` holds more
-    (rows ``… (chunked) [coded chunks]``, side by side with the predictors' on the same bytes)."""
-    codecs = list(codecs)
+    chunked on ``alongside``, a selection of ``data``'s chunks (the predictors'), from the
+    sizes already measured (rows ``… (chunked) [coded chunks]``, side by side with the
+    predictors' on the same bytes)."""
     results = []
+    measured: dict[tuple[str, str], tuple[dict[int, int], float]] = {}  # (modality, codec) -> size by chunk number, seconds
     for modality in data:
         chunks = list(modality.chunks)
         for codec in codecs:
             start = time.perf_counter()
             unchunked, sizes = classical_sizes(codec, chunks)
             seconds = time.perf_counter() - start
+            measured[modality.name, codec] = dict(zip(modality.chunks.numbers.tolist(), sizes)), seconds
             results.append(Result(codec, CODECS[codec][0], "8-bit", modality.name, modality.size, unchunked, len(chunks), seconds=seconds))
             results.append(_chunked_result(codec, modality, sizes, seconds))
     for modality in alongside:
-        chunks = list(modality.chunks)
-        for codec in codecs:
-            start = time.perf_counter()
-            sizes = [len(CODECS[codec][1](chunk)) for chunk in chunks]
-            results.append(_chunked_result(codec, modality, sizes, time.perf_counter() - start, CODED_CHUNKS))
+        for (name, codec), (by_number, seconds) in measured.items():
+            if name == modality.name:
+                numbers = modality.chunks.numbers.tolist()
+                share = seconds * len(numbers) / len(by_number)  # of the pass over every chunk
+                results.append(_chunked_result(codec, modality, [by_number[n] for n in numbers], share, CODED_CHUNKS))
     return results
 
 
